@@ -1,0 +1,25 @@
+import type { Completion, Role } from "../protocol/messages.ts";
+
+/** One GRPO group ready for the loss: the rollouts the learner sampled, joined with their scores. */
+export interface TrainGroup {
+  role: Role;
+  key: string;
+  prompt: string;
+  completions: Completion[];
+  rewards: number[];
+  advantages: number[];
+}
+
+export interface GrpoBatch {
+  step: number;
+  version: number;
+  /** Canonically ordered (role, then key), zero-variance groups already dropped. */
+  groups: TrainGroup[];
+}
+
+export interface TrainResult {
+  loss: number;
+  gradNorm: number;
+  /** Fraction of samples whose ratio was clipped. */
+  clipFrac: number;
+}

@@ -1,0 +1,18 @@
+import type { SampleRequest, SampleResponse } from "../protocol/messages.ts";
+import type { GrpoBatch, TrainResult } from "../rl/batch-types.ts";
+
+/**
+ * Everything the learner needs from a policy. The simulator implements it with cheap parametric
+ * policies; the ONNX backend with a real decoder. Sampling must be a pure function of
+ * (parameters, request, run seed) so that replays are bit-exact.
+ */
+export interface LearnerBackend {
+  readonly kind: string;
+  sample(req: SampleRequest, requestId: string): Promise<SampleResponse["results"]>;
+  train(batch: GrpoBatch): Promise<TrainResult>;
+  /** Serialized parameters and optimizer state. */
+  snapshot(): Uint8Array;
+  restore(state: Uint8Array): void;
+  /** Hex digest of the parameters; recorded with every policy version. */
+  digest(): string;
+}
