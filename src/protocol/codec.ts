@@ -33,8 +33,8 @@ export class CodecError extends Error {
 // carried between calls. Typed-array payloads are raw little-endian bytes (every target we run on).
 const packr = new Packr({ moreTypes: true, structuredClone: false, useRecords: false });
 
-/** Encodes any msgpack-able value. The result owns its buffer (safe to transfer or keep). */
-export function encodeValue(value: unknown): Uint8Array {
+/** Encodes any msgpack-able value. The result owns its whole ArrayBuffer (safe to transfer or keep). */
+export function encodeValue(value: unknown): Uint8Array<ArrayBuffer> {
   // pack() returns a view of a buffer that the next pack() overwrites; copy it out.
   return new Uint8Array(packr.pack(value));
 }
@@ -53,7 +53,7 @@ export function decodeValue(bytes: Uint8Array): unknown {
 }
 
 /** Encodes an envelope after validating it, so a bad message fails at its sender. */
-export function encodeEnvelope(env: Envelope): Uint8Array {
+export function encodeEnvelope(env: Envelope): Uint8Array<ArrayBuffer> {
   validateEnvelope(env);
   return encodeValue(env);
 }

@@ -35,7 +35,7 @@ function codecErrorOf(f: () => unknown): CodecError {
 describe("envelope round trip", () => {
   test("the sample set covers every message type", () => {
     expect(Object.keys(messages).sort()).toEqual(Object.keys(STAGE_RANK).sort());
-    expect([...MESSAGE_TYPES].sort()).toEqual(Object.keys(STAGE_RANK).sort());
+    expect([...MESSAGE_TYPES].sort() as string[]).toEqual(Object.keys(STAGE_RANK).sort());
   });
 
   for (const type of Object.keys(messages) as MessageType[]) {
