@@ -1,0 +1,171 @@
+import { existsSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+// Imported once per process: Bun's N-API teardown has crashed when ORT was loaded repeatedly.
+import * as ort from "onnxruntime-node";
+import type { DType } from "./dtype.ts";
+import type { Graph } from "./graph.ts";
+
+export type Device = "cpu" | "cuda";
+export type OptimizationLevel = "disabled" | "basic" | "extended" | "all";
+export type TensorData = Float32Array | Float64Array | BigInt64Array | Int32Array | Uint8Array;
+
+/** A tensor on the host: what goes into and comes out of a run. */
+export interface HostTensor {
+  readonly dtype: DType;
+  readonly dims: readonly number[];
+  readonly data: TensorData;
+}
+
+export interface SessionOptions {
+  readonly device?: Device;
+  /**
+   * Bit-identical results run to run on the CPU: fixed intra-op threads (`threads`, default
+   * DETERMINISTIC_THREADS, never the machine's core count), one inter-op thread, sequential
+   * execution and a fixed optimization level.
+   */
+  readonly deterministic?: boolean;
+  /** Intra-op threads; default: ORT's choice (one per core), or DETERMINISTIC_THREADS when deterministic. */
+  readonly threads?: number;
+  readonly optimization?: OptimizationLevel;
+  /** Writes ORT's chrome-trace profile to `<prefix>_<date>.json` when the session ends. */
+  readonly profilePrefix?: string;
+  readonly cudaDeviceId?: number;
+}
+
+/** Fixed so recordings replay bit-exactly on machines with other core counts. */
+export const DETERMINISTIC_THREADS = 2;
+
+/** The device was asked for and cannot be used; the message is one line naming the reason. */
+export class DeviceUnavailableError extends Error {
+  override readonly name = "DeviceUnavailableError";
+}
+
+export function hostTensor(dtype: DType, dims: readonly number[], data: TensorData): HostTensor {
+  return { dtype, dims, data };
+}
+
+const nativeDir = (() => {
+  const require = createRequire(import.meta.url);
+  const root = dirname(require.resolve("onnxruntime-node/package.json"));
+  return join(root, "bin", "napi-v6", process.platform, process.arch);
+})();
+
+/** Why the CUDA EP cannot load here, or undefined when the prerequisites look present. */
+export function cudaUnavailableReason(): string | undefined {
+  const lib = join(nativeDir, "libonnxruntime_providers_cuda.so");
+  if (process.platform !== "linux" && process.platform !== "win32") {
+    return `ORT's CUDA execution provider is not built for ${process.platform}`;
+  }
+  if (process.platform === "linux" && !existsSync(lib)) {
+    return `CUDA execution provider library not found: ${lib} (install onnxruntime-node with --onnxruntime-node-install=cuda12)`;
+  }
+  if (process.platform === "linux" && !existsSync("/dev/nvidiactl")) {
+    return "no NVIDIA device: /dev/nvidiactl is missing";
+  }
+  return undefined;
+}
+
+function oneLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split("\n").map((s) => s.trim()).filter(Boolean).join(" | ");
+}
+
+/** One ORT session over one model; `run` blocks this thread until ORT returns. */
+export class EngineSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly device: Device,
+    readonly options: SessionOptions,
+    readonly modelBytes: number,
+  ) {}
+
+  static async create(model: Uint8Array | Graph, options: SessionOptions = {}): Promise<EngineSession> {
+    const bytes = model instanceof Uint8Array ? model : model.toModel();
+    const device = options.device ?? "cpu";
+    const o: ort.InferenceSession.SessionOptions = {
+      executionProviders: device === "cuda" ? [{ name: "cuda", deviceId: options.cudaDeviceId ?? 0 }] : ["cpu"],
+      graphOptimizationLevel: options.optimization ?? "all",
+      enableCpuMemArena: true,
+      enableMemPattern: true,
+    };
+    const threads = options.threads ?? (options.deterministic ? DETERMINISTIC_THREADS : undefined);
+    if (threads !== undefined) Object.assign(o, { intraOpNumThreads: threads });
+    if (options.deterministic) Object.assign(o, { interOpNumThreads: 1, executionMode: "sequential" });
+    if (options.profilePrefix) Object.assign(o, { enableProfiling: true, profileFilePrefix: options.profilePrefix });
+    if (device === "cuda") {
+      const reason = cudaUnavailableReason();
+      if (reason) throw new DeviceUnavailableError(`--device cuda: ${reason}`);
+    }
+    try {
+      const session = await ort.InferenceSession.create(bytes, o);
+      return new EngineSession(session, device, options, bytes.byteLength);
+    } catch (e) {
+      if (device === "cuda") throw new DeviceUnavailableError(`--device cuda: ORT could not create the CUDA session: ${oneLine(e)}`);
+      throw e;
+    }
+  }
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  async run(feeds: Readonly<Record<string, HostTensor>>, outputs?: readonly string[]): Promise<Record<string, HostTensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.dtype, t.data, t.dims);
+    const res = outputs ? await this.session.run(ortFeeds, outputs as string[]) : await this.session.run(ortFeeds);
+    const out: Record<string, HostTensor> = {};
+    for (const [name, t] of Object.entries(res)) {
+      out[name] = { dtype: t.type as DType, dims: t.dims, data: t.data as TensorData };
+    }
+    return out;
+  }
+
+  /** Stops profiling and returns the trace file ORT wrote, when it can be found. */
+  endProfiling(): string | undefined {
+    this.session.endProfiling();
+    const prefix = this.options.profilePrefix;
+    if (!prefix) return undefined;
+    const dir = dirname(prefix) || ".";
+    const base = prefix.slice(dir.length + 1);
+    const files = readdirSync(dir)
+      .filter((f) => f.startsWith(base) && f.endsWith(".json"))
+      .sort();
+    return files.length ? join(dir, files[files.length - 1]) : undefined;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** Sessions keyed by a caller-chosen key (a graph kind plus shape bucket), built on first use. */
+export class SessionCache {
+  private readonly sessions = new Map<string, Promise<EngineSession>>();
+
+  constructor(readonly options: SessionOptions = {}) {}
+
+  get(key: string, build: () => Graph | Uint8Array): Promise<EngineSession> {
+    let s = this.sessions.get(key);
+    if (!s) {
+      s = EngineSession.create(build(), this.options);
+      this.sessions.set(key, s);
+      s.catch(() => this.sessions.delete(key));
+    }
+    return s;
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  async releaseAll(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of all) await (await s).release();
+  }
+}
