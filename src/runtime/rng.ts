@@ -70,7 +70,7 @@ export class Rng {
   private readonly c1: number;
   private readonly c2: number;
   private block = 0;
-  private buf = new Uint32Array(4);
+  private buf: Uint32Array = new Uint32Array(4);
   private used = 4;
 
   constructor(k: RngKey) {

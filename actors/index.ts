@@ -1,0 +1,38 @@
+// How each actor is built from the run configuration, and where its worker entry point lives.
+// Only the learner's factory ever creates a model backend (and so ever loads onnxruntime).
+
+import { decodeValue } from "../src/protocol/codec.ts";
+import type { ActorId, StepStats } from "../src/protocol/messages.ts";
+import { factbookPassages } from "../src/data/factbook.ts";
+import type { ActorFactory } from "../src/runtime/host.ts";
+import type { ActorModule } from "../src/runtime/hub.ts";
+import { createBackend } from "../src/runtime/backends.ts";
+import { generatorMachine } from "./generator.ts";
+import { learnerMachine } from "./learner.ts";
+import { predictorMachine } from "./predictor.ts";
+import { rewardMachine } from "./reward.ts";
+
+export const generatorFactory: ActorFactory = (env) =>
+  generatorMachine({ config: env.config, corpus: factbookPassages() });
+
+export const predictorFactory: ActorFactory = (env) => predictorMachine({ config: env.config });
+
+export const rewardFactory: ActorFactory = (env) => rewardMachine({ config: env.config });
+
+export const learnerFactory: ActorFactory = async (env) => {
+  const backend = await createBackend(env.config);
+  let resume: { step: number; version: number; lastStats?: StepStats } | undefined;
+  if (env.restore) {
+    const saved = decodeValue(env.restore) as { step: number; version: number; lastStats: StepStats | null; backend: Uint8Array };
+    backend.restore(saved.backend);
+    resume = { step: saved.step, version: saved.version, lastStats: saved.lastStats ?? undefined };
+  }
+  return learnerMachine({ config: env.config, backend, checkpoint: env.checkpoint, resume });
+};
+
+export const ACTORS: Record<ActorId, ActorModule> = {
+  generator: { factory: generatorFactory, workerUrl: new URL("./generator.worker.ts", import.meta.url) },
+  predictor: { factory: predictorFactory, workerUrl: new URL("./predictor.worker.ts", import.meta.url) },
+  reward: { factory: rewardFactory, workerUrl: new URL("./reward.worker.ts", import.meta.url) },
+  learner: { factory: learnerFactory, workerUrl: new URL("./learner.worker.ts", import.meta.url) },
+};

@@ -1,0 +1,183 @@
+// Learner. Owns the policy: serves sample requests one at a time, keeps the step's rollouts,
+// collects scored groups, and as soon as every paragraph of the step is scored assembles one
+// GRPO batch for both roles, updates, checkpoints, and announces the next policy version.
+
+import { assign, fromPromise, setup } from "xstate";
+import { encodeValue } from "../src/protocol/codec.ts";
+import {
+  messageId,
+  type Completion,
+  type PolicyVersion,
+  type SampleRequest,
+  type SampleResponse,
+  type Scored,
+  type ScoredGroup,
+  type StepStats,
+} from "../src/protocol/messages.ts";
+import { assembleBatch } from "../src/rl/batch.ts";
+import { DEFAULT_GRPO } from "../src/rl/grpo.ts";
+import type { TrainResult } from "../src/rl/batch-types.ts";
+import type { LearnerBackend } from "../src/runtime/backend.ts";
+import type { RunConfig } from "../src/runtime/config.ts";
+import { post, type Inbound } from "../src/runtime/host.ts";
+import type { Role } from "../src/protocol/messages.ts";
+
+export interface LearnerDeps {
+  config: RunConfig;
+  backend: LearnerBackend;
+  /** Where the step/version/backend state is handed after each update (the supervisor). */
+  checkpoint(version: number, state: Uint8Array): void;
+  /** State restored after a restart, as produced by learnerState(). */
+  resume?: { step: number; version: number; lastStats?: StepStats };
+}
+
+interface Rollout {
+  prompt: string;
+  completions: Completion[];
+}
+
+interface LearnerContext {
+  config: RunConfig;
+  backend: LearnerBackend;
+  step: number;
+  version: number;
+  queue: Inbound<SampleRequest>[];
+  rollouts: Map<string, Rollout>;
+  scored: ScoredGroup[];
+  passagesScored: number;
+  lastStats?: StepStats;
+}
+
+type LearnerEvent = Inbound<SampleRequest> | Inbound<Scored>;
+
+/** What a restarted learner needs besides the backend's own snapshot. */
+export function learnerState(ctx: { step: number; version: number; lastStats?: StepStats }, backend: Uint8Array): Uint8Array {
+  return encodeValue({ step: ctx.step, version: ctx.version, lastStats: ctx.lastStats ?? null, backend });
+}
+
+export function trainRoles(config: RunConfig): Role[] {
+  // Random masking is a baseline where only the predictor learns.
+  return config.design === "random" ? ["predictor"] : ["generator", "predictor"];
+}
+
+export function learnerMachine(deps: LearnerDeps) {
+  return setup({
+    types: { context: {} as LearnerContext, events: {} as LearnerEvent },
+    actors: {
+      sample: fromPromise<SampleResponse["results"], { backend: LearnerBackend; req: Inbound<SampleRequest> }>(
+        ({ input }) => input.backend.sample(input.req, input.req.id),
+      ),
+      train: fromPromise<{ result: TrainResult; stats: StepStats }, { ctx: LearnerContext }>(async ({ input }) => {
+        const { ctx } = input;
+        const { batch, stats } = assembleBatch({
+          step: ctx.step,
+          version: ctx.version,
+          rollouts: ctx.rollouts,
+          scored: ctx.scored,
+          config: { ...DEFAULT_GRPO, ...ctx.config.grpo },
+          trainRoles: trainRoles(ctx.config),
+        });
+        const result = await ctx.backend.train(batch);
+        return { result, stats: { ...stats, ...result } };
+      }),
+    },
+    actions: {
+      announce: ({ context, system }) => {
+        const v: PolicyVersion = {
+          type: "policy.version",
+          step: context.step,
+          version: context.version,
+          digest: context.backend.digest(),
+          ...(context.lastStats ? { stats: context.lastStats } : {}),
+        };
+        post(system, "generator", { ...v, id: messageId(context.step, "learner", "policy.version", `v${context.version}`) });
+      },
+      enqueue: assign(({ context, event }) => ({ queue: [...context.queue, event as Inbound<SampleRequest>] })),
+      storeScored: assign(({ context, event }) => {
+        const s = event as Scored;
+        if (s.step !== context.step) throw new Error(`learner: scored ${s.passage} is for step ${s.step}, learner is at ${context.step}`);
+        return { scored: [...context.scored, ...s.groups], passagesScored: context.passagesScored + 1 };
+      }),
+      respond: assign(({ context, event, system }) => {
+        const req = context.queue[0]!;
+        const results = (event as unknown as { output: SampleResponse["results"] }).output;
+        const res: SampleResponse = { type: "sample.response", request: req.id, step: req.step, version: context.version, role: req.role, results };
+        post(system, req.from, { ...res, id: messageId(req.step, "learner", "sample.response", req.id) });
+        const byKey = new Map(req.prompts.map((p) => [p.key, p.text]));
+        for (const r of results) context.rollouts.set(r.key, { prompt: byKey.get(r.key)!, completions: r.completions });
+        return { queue: context.queue.slice(1) };
+      }),
+      finishUpdate: assign(({ context, event }) => {
+        const out = (event as unknown as { output: { stats: StepStats } }).output;
+        return {
+          step: context.step + 1,
+          version: context.version + 1,
+          rollouts: new Map<string, Rollout>(),
+          scored: [],
+          passagesScored: 0,
+          lastStats: out.stats,
+        };
+      }),
+      checkpoint: ({ context }) => {
+        deps.checkpoint(context.version, learnerState(context, context.backend.snapshot()));
+      },
+    },
+    guards: {
+      hasRequests: ({ context }) => context.queue.length > 0,
+      batchComplete: ({ context }) => context.passagesScored === context.config.passages,
+      runComplete: ({ context }) => context.step >= context.config.steps,
+    },
+  }).createMachine({
+    id: "learner",
+    context: {
+      config: deps.config,
+      backend: deps.backend,
+      step: deps.resume?.step ?? 0,
+      version: deps.resume?.version ?? 0,
+      queue: [],
+      rollouts: new Map(),
+      scored: [],
+      passagesScored: 0,
+      lastStats: deps.resume?.lastStats,
+    },
+    initial: "announcing",
+    states: {
+      announcing: {
+        entry: "announce",
+        always: [{ guard: "runComplete", target: "finished" }, { target: "idle" }],
+      },
+      idle: {
+        always: [
+          { guard: "hasRequests", target: "sampling" },
+          { guard: "batchComplete", target: "training" },
+        ],
+        on: {
+          "sample.request": { actions: "enqueue", target: "sampling" },
+          scored: { actions: "storeScored", target: "idle", reenter: true },
+        },
+      },
+      sampling: {
+        invoke: {
+          src: "sample",
+          input: ({ context }) => ({ backend: context.backend, req: context.queue[0]! }),
+          onDone: { actions: "respond", target: "idle" },
+        },
+        on: {
+          "sample.request": { actions: "enqueue" },
+          scored: { actions: "storeScored" },
+        },
+      },
+      training: {
+        invoke: {
+          src: "train",
+          input: ({ context }) => ({ ctx: context }),
+          onDone: { actions: ["finishUpdate", "checkpoint"], target: "announcing" },
+        },
+        on: {
+          "sample.request": { actions: "enqueue" },
+        },
+      },
+      finished: { type: "final" },
+    },
+  });
+}

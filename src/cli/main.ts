@@ -1,0 +1,40 @@
+#!/usr/bin/env bun
+// Entry point for every `bun run <command>`.
+
+import type { Command } from "./args.ts";
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  train: async () => (await import("./train.ts")).trainCommand,
+  simulate: async () => (await import("./simulate.ts")).simulateCommand,
+  replay: async () => (await import("./replay.ts")).replayCommand,
+  inspect: async () => (await import("./inspect.ts")).inspectCommand,
+  bench: async () => (await import("./bench.ts")).benchCommand,
+};
+
+function usage(): string {
+  return [
+    "usage: bun run <command> [flags]    (or: bun src/cli/main.ts <command> [flags])",
+    "",
+    "commands:",
+    "  train      train by self-play (currently runs the simulator; see --help)",
+    "  simulate   the PretrainZero loop against simulated policies",
+    "  replay     re-drive an actor from an episode log and verify it bit for bit",
+    "  inspect    list or check the records of an episode log",
+    "  bench      measure the learner's compute engine",
+    "",
+    "every command accepts --help, --config FILE, --json and --debug",
+  ].join("\n");
+}
+
+const [name, ...rest] = process.argv.slice(2);
+if (!name || name === "--help" || name === "-h" || name === "help") {
+  console.log(usage());
+  process.exit(0);
+}
+const load = COMMANDS[name];
+if (!load) {
+  console.error(`error: unknown command "${name}"; accepted: ${Object.keys(COMMANDS).join(", ")}`);
+  process.exit(2);
+}
+const code = await (await load()).main(rest);
+process.exit(code);

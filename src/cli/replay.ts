@@ -1,0 +1,65 @@
+// `bun run replay LOG`: re-drive the learner (or one other actor) from a recorded episode log and
+// compare what it sends with the recording, step by step.
+
+import { ACTORS } from "../../actors/index.ts";
+import { readEpisodeLog } from "../protocol/log.ts";
+import { ACTOR_IDS, type ActorId } from "../protocol/messages.ts";
+import { DEFAULT_RUN_CONFIG, type RunConfig } from "../runtime/config.ts";
+import { formatDiff } from "../runtime/diff.ts";
+import { replayActor, type Divergence } from "../runtime/replay.ts";
+import { REWARD_DESIGNS, type RewardDesign } from "../tasks/pretrainzero/rewards.ts";
+import { defineCommand, InputError } from "./args.ts";
+
+export const replayCommand = defineCommand(
+  {
+    name: "replay",
+    summary: "Re-drive one actor from an episode log; with --verify, fail at the first message that differs.",
+    positionals: [{ name: "LOG", help: "episode log written by --record", required: true }],
+    flags: [
+      { name: "actor", type: "enum", values: ACTOR_IDS, default: "learner", help: "which actor to re-drive" },
+      { name: "verify", type: "boolean", default: false, help: "stop at the first divergent message, print a diff and exit 1" },
+      { name: "design", type: "enum", values: REWARD_DESIGNS, help: "replay with another reward design than recorded (what-if)" },
+      { name: "stall-ms", type: "int", min: 1, default: 30000, help: "give up when the actor is silent this long with messages expected" },
+    ],
+    examples: [
+      "bun run replay runs/sim.spzlog --verify",
+      "bun run replay runs/sim.spzlog --actor reward --design plain --verify",
+    ],
+  },
+  async (args) => {
+    const file = args.positionals[0]!;
+    const log = readEpisodeLog(file);
+    const actor = args.flags.actor as ActorId;
+    const recorded = log.header.config as RunConfig;
+    if (typeof recorded !== "object" || recorded === null || typeof recorded.seed !== "number") {
+      throw new InputError(`log ${file} has no run configuration in its header; accepted: logs written by simulate or train --record`);
+    }
+    const config: RunConfig = { ...DEFAULT_RUN_CONFIG, ...recorded, faults: [] };
+    if (args.flags.design) config.design = args.flags.design as RewardDesign;
+    const verify = args.flags.verify as boolean;
+    const say = (s: string) => console.log(s);
+    say(`replaying ${actor} from ${file}: ${log.records.length} records, recorded by '${log.header.command}' (design=${recorded.design}${config.design !== recorded.design ? `, replaying with design=${config.design}` : ""})`);
+    const result = await replayActor({
+      log,
+      actor,
+      factory: ACTORS[actor].factory,
+      config,
+      stopAtDivergence: verify,
+      stallMs: args.flags["stall-ms"] as number,
+      onStep: (s) => say(`step ${String(s.step).padStart(4)}: ${s.compared} messages compared, ${s.diverged} differ${s.digest ? `, params ${s.digest}` : ""}`),
+    });
+    const first = result.divergences[0];
+    if (first) say(describeDivergence(first, file));
+    const summary = { log: file, actor, fed: result.fed, compared: result.compared, divergences: result.divergences.length, firstDivergentStep: first?.step ?? null, ok: !first };
+    say(first ? `DIVERGED: ${result.divergences.length} message(s) differ; first at step ${first.step}` : `OK: ${result.compared} messages from ${actor} match the recording bit for bit`);
+    if (args.json) say(JSON.stringify(summary));
+    return first && verify ? 1 : 0;
+  },
+);
+
+export function describeDivergence(d: Divergence, file: string): string {
+  const where = d.recordedSeq !== undefined ? ` (record #${d.recordedSeq} of ${file})` : "";
+  if (d.kind === "missing") return `first divergence at step ${d.step}: the replayed actor never sent ${d.type} ${d.id}${where}`;
+  if (d.kind === "unexpected") return `first divergence at step ${d.step}: the replayed actor sent ${d.type} ${d.id}, which the recording does not have`;
+  return `first divergence at step ${d.step}: ${d.type} ${d.id}${where}\n${formatDiff(d.diff)}`;
+}

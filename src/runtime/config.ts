@@ -1,0 +1,63 @@
+// The run configuration every actor receives at start. It is written into the episode log's
+// header, so a replay rebuilds exactly the actors that were recorded.
+
+import type { ActorId } from "../protocol/messages.ts";
+import type { RewardDesign } from "../tasks/pretrainzero/rewards.ts";
+
+export type TransportKind = "worker" | "inproc";
+
+/** A deliberate failure, for supervision tests: the actor dies when it receives its Nth message of a step. */
+export interface FaultPlan {
+  actor: ActorId;
+  step: number;
+  /** 1-based count of messages received in that step before dying. */
+  atMessage: number;
+  kind: "throw" | "exit";
+}
+
+export interface RunConfig {
+  task: "pretrainzero";
+  backend: "sim";
+  seed: number;
+  steps: number;
+  /** Paragraphs per step (paper: 32). */
+  passages: number;
+  /** Generator rollouts per paragraph (paper: 8). */
+  genSamples: number;
+  /** Predictor rollouts per mask, G (paper: 8). */
+  predSamples: number;
+  design: RewardDesign;
+  /** Paragraphs per generator sample request. */
+  chunk: number;
+  /** Outstanding sample requests a sender may have; bounds the learner's queue. */
+  window: number;
+  /** Spans occurring this often or more in the paragraph are rejected (paper: 8). */
+  maxOccurrences: number;
+  maskMode: "all" | "one" | "words";
+  sim: { genLr: number; predLr: number; maxSpanWords: number };
+  grpo: { epsLow: number; epsHigh: number; scaleByStd: boolean; dropZeroVariance: boolean };
+  faults: FaultPlan[];
+}
+
+export const DEFAULT_RUN_CONFIG: RunConfig = {
+  task: "pretrainzero",
+  backend: "sim",
+  seed: 1,
+  steps: 100,
+  passages: 32,
+  genSamples: 8,
+  predSamples: 8,
+  design: "minmax",
+  chunk: 8,
+  window: 4,
+  maxOccurrences: 8,
+  maskMode: "all",
+  sim: { genLr: 0.05, predLr: 0.05, maxSpanWords: 4 },
+  grpo: { epsLow: 0.2, epsHigh: 0.28, scaleByStd: true, dropZeroVariance: true },
+  faults: [],
+};
+
+/** Episodes (generator rollouts) per step. */
+export function episodesPerStep(c: RunConfig): number {
+  return c.passages * c.genSamples;
+}
