@@ -1,0 +1,29 @@
+// Group-relative advantages (GRPO; REFERENCE.md §4).
+
+export interface AdvantageOptions {
+  /** Divide by the group's std (GRPO). false gives Dr. GRPO-style mean-centring only. Default true. */
+  scaleByStd?: boolean;
+  /** Added to the std so single-outcome groups give 0, not NaN. Default 1e-6. */
+  eps?: number;
+}
+
+/** (r - mean) / (std + eps) with the population std (divide by n), as in GRPO implementations. */
+export function groupAdvantages(rewards: readonly number[], opts: AdvantageOptions = {}): number[] {
+  const n = rewards.length;
+  if (n === 0) return [];
+  const eps = opts.eps ?? 1e-6;
+  let mean = 0;
+  for (const r of rewards) mean += r;
+  mean /= n;
+  if (!(opts.scaleByStd ?? true)) return rewards.map((r) => r - mean);
+  let v = 0;
+  for (const r of rewards) v += (r - mean) * (r - mean);
+  const std = Math.sqrt(v / n);
+  return rewards.map((r) => (r - mean) / (std + eps));
+}
+
+/** True when every reward equals the first (no learning signal; dropped by dynamic sampling). */
+export function isZeroVariance(rewards: readonly number[]): boolean {
+  for (let i = 1; i < rewards.length; i++) if (rewards[i] !== rewards[0]) return false;
+  return true;
+}
