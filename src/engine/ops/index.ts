@@ -35,5 +35,5 @@ export { sum } from "./sum.ts";
 export { causalMask, MASKED_SCORE } from "./causal-mask.ts";
 export { crossEntropy, tokenLogProbs } from "./cross-entropy.ts";
 export { rmsNorm } from "./rms-norm.ts";
-export { shapeOf, constantOfShape, zerosLike, equal, greater, less, scatterND, scatterElements, pad, trilu } from "./support.ts";
+export { shapeOf, constantOfShape, zerosLike, equal, greater, less, minimum, scatterND, scatterElements, pad, trilu } from "./support.ts";
 export { type Operand } from "./operand.ts";

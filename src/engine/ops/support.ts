@@ -64,3 +64,9 @@ export function requireStatic(op: string, x: Tensor, what: string): readonly num
 }
 
 export type { Dim };
+
+/** Elementwise minimum (used for the clipping scale; no gradient needed). */
+export function minimum(a: Tensor, b: Tensor): Tensor {
+  if (a.dtype !== b.dtype) throw shapeError("Min", "dtypes differ", a, b);
+  return a.graph.addNode({ type: "Min" }, [a, b], [{ dtype: a.dtype, shape: broadcastShapes("Min", a, b) }])[0];
+}
