@@ -82,8 +82,8 @@ export class Hub {
   }
 
   private connect(id: ActorId): void {
-    const port = this.open(id);
-    const conn: Connection = { port, alive: true };
+    const conn = { alive: true } as Connection;
+    const port = (conn.port = this.open(id, conn));
     this.conns.set(id, conn);
     port.onFrame((frame) => {
       if ("c" in frame && frame.c.c === "stopped") return this.stopped.get(id)?.(frame.c.wireMs);
@@ -107,7 +107,7 @@ export class Hub {
     for (const env of this.inbox.get(id)!) port.post({ e: encodeEnvelope(env) });
   }
 
-  private open(id: ActorId): Port {
+  private open(id: ActorId, conn: Connection): Port {
     if (this.opts.transport === "inproc") {
       const [hubSide, actorSide] = inProcessPair();
       serveActor(id, this.opts.actors[id].factory, actorSide, {
@@ -118,9 +118,9 @@ export class Hub {
     const worker = new Worker(this.opts.actors[id].workerUrl);
     worker.addEventListener("error", (ev: ErrorEvent) => {
       ev.preventDefault();
-      this.onDeath(id, ev.message || "worker error");
+      this.onDeath(id, conn, ev.message || "worker error");
     });
-    worker.addEventListener("close", () => this.onDeath(id, "worker exited"));
+    worker.addEventListener("close", () => this.onDeath(id, conn, "worker exited"));
     return workerPort(worker);
   }
 
@@ -152,7 +152,7 @@ export class Hub {
       this.snapshot = c.state;
       this.inbox.set("learner", []);
     } else if (c.c === "failed") {
-      this.onDeath(from, c.error);
+      this.onDeath(from, this.conns.get(from)!, c.error);
     }
   }
 
@@ -177,9 +177,9 @@ export class Hub {
     this.opts.record?.(ready);
   }
 
-  private onDeath(id: ActorId, reason: string): void {
-    const conn = this.conns.get(id);
-    if (!conn || !conn.alive || this.finished) return;
+  /** `conn` is the connection that died; a late signal from an already replaced one is ignored. */
+  private onDeath(id: ActorId, conn: Connection, reason: string): void {
+    if (!conn.alive || this.finished) return;
     conn.alive = false;
     conn.port.close();
     this.restarts[id]++;

@@ -1,0 +1,44 @@
+// Host one actor in this thread with the test standing in for the hub: send it envelopes,
+// collect what it sends. Peers are stubs: whatever the actor posts to them lands in `sent`.
+
+import { decodeEnvelope, encodeEnvelope } from "../../src/protocol/codec.ts";
+import { PROTOCOL_VERSION, type ActorId, type Envelope, type Message } from "../../src/protocol/messages.ts";
+import type { RunConfig } from "../../src/runtime/config.ts";
+import { serveActor, type ActorFactory } from "../../src/runtime/host.ts";
+import { inProcessPair } from "../../src/runtime/port.ts";
+
+export interface Harness {
+  sent: Envelope[];
+  checkpoints: number[];
+  failures: string[];
+  send(from: ActorId, id: string, msg: Message): void;
+  /** Let microtasks and promise actors run. */
+  settle(): Promise<void>;
+  stop(): void;
+}
+
+export function hostAlone(actor: ActorId, factory: ActorFactory, config: RunConfig, restore?: Uint8Array): Harness {
+  const [hub, side] = inProcessPair();
+  const h: Harness = {
+    sent: [],
+    checkpoints: [],
+    failures: [],
+    send(from, id, msg) {
+      hub.post({ e: encodeEnvelope({ v: PROTOCOL_VERSION, id, from, to: actor, msg }) });
+    },
+    async settle() {
+      for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
+    },
+    stop() {
+      hub.post({ c: { c: "stop" } });
+    },
+  };
+  hub.onFrame((f) => {
+    if ("e" in f) h.sent.push(decodeEnvelope(f.e));
+    else if (f.c.c === "checkpoint") h.checkpoints.push(f.c.version);
+    else if (f.c.c === "failed") h.failures.push(f.c.error);
+  });
+  serveActor(actor, factory, side, { die: (e) => h.failures.push(e instanceof Error ? e.message : String(e)) });
+  hub.post({ c: { c: "start", config, actor, incarnation: 0, restore } });
+  return h;
+}
