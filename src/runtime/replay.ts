@@ -61,7 +61,7 @@ export async function replayActor(opts: ReplayOptions): Promise<ReplayResult> {
   const perStep = new Map<number, ReplayStep>();
   let fed = 0;
   let compared = 0;
-  let next = 0;
+  let pendingIdx = inbound.map((_, i) => i);
 
   const [hubSide, actorSide] = inProcessPair();
   let failure: unknown = null;
@@ -126,21 +126,26 @@ export async function replayActor(opts: ReplayOptions): Promise<ReplayResult> {
   for (;;) {
     if (failure) throw failure;
     if (opts.stopAtDivergence && divergences.length > 0) break;
-    let progressed = false;
-    while (next < inbound.length && ready(inbound[next]!)) {
-      const r = inbound[next++]!;
+    // Feed every message whose causes have been re-emitted, keeping the recorded order among them.
+    const waiting: number[] = [];
+    for (const i of pendingIdx) {
+      const r = inbound[i]!;
+      if (!ready(r)) {
+        waiting.push(i);
+        continue;
+      }
       const env: Envelope = { v: PROTOCOL_VERSION, id: r.id, from: r.from, to: r.to, msg: r.msg };
       hubSide.post({ e: encodeEnvelope(env) });
       fed++;
-      progressed = true;
     }
+    pendingIdx = waiting;
     const missing = [...outstanding.values()].some((n) => n > 0);
-    if (!missing && next >= inbound.length) break;
+    if (!missing && pendingIdx.length === 0) break;
     const heard = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         wake = null;
         resolve(false);
-      }, progressed ? stallMs : stallMs);
+      }, stallMs);
       wake = () => {
         clearTimeout(timer);
         resolve(true);
@@ -155,6 +160,8 @@ export async function replayActor(opts: ReplayOptions): Promise<ReplayResult> {
   hubSide.post({ c: { c: "stop" } });
   hubSide.close();
   divergences.sort((a, b) => a.step - b.step || (a.recordedSeq ?? Infinity) - (b.recordedSeq ?? Infinity));
+  // The actor may have run a little past the first divergence before we looked; report only it.
+  if (opts.stopAtDivergence) divergences.splice(1);
   const steps = new Set(log.records.filter((r) => r.from === actor || r.to === actor).map((r) => r.step)).size;
   return { actor, steps, fed, compared, divergences };
 }

@@ -7,19 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ACTORS } from "../../actors/index.ts";
 import { readEpisodeLog } from "../../src/protocol/log.ts";
-import { DEFAULT_RUN_CONFIG, type RunConfig, type TransportKind } from "../../src/runtime/config.ts";
+import type { RunConfig, TransportKind } from "../../src/runtime/config.ts";
+import { SMALL } from "../helpers/configs.ts";
 import { runSelfPlay, type RunOutcome } from "../../src/runtime/run.ts";
 
-export const SMALL: RunConfig = {
-  ...DEFAULT_RUN_CONFIG,
-  steps: 3,
-  passages: 6,
-  genSamples: 4,
-  predSamples: 4,
-  chunk: 2,
-  window: 2,
-  seed: 7,
-};
 
 const dir = mkdtempSync(join(tmpdir(), "spz-contract-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

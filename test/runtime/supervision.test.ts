@@ -12,7 +12,7 @@ import { ACTOR_IDS, type ActorId } from "../../src/protocol/messages.ts";
 import type { FaultPlan, RunConfig, TransportKind } from "../../src/runtime/config.ts";
 import { RunFailed } from "../../src/runtime/hub.ts";
 import { runSelfPlay } from "../../src/runtime/run.ts";
-import { SMALL } from "./loop.contract.test.ts";
+import { SMALL } from "../helpers/configs.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "spz-supervision-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
