@@ -23,11 +23,29 @@ export interface NormalizeOptions {
  */
 export function normalizeAnswer(s: string, opts: NormalizeOptions = {}): string {
   let out = s;
-  if (opts.collapseWhitespace ?? true) out = out.replace(/\s+/g, " ");
-  if (opts.trim ?? true) out = out.trim();
+  const collapse = opts.collapseWhitespace ?? true;
+  const trim = opts.trim ?? true;
+  // Fast path (the common case on the reward hot path): nothing to collapse or trim.
+  if (!(collapse && trim && isTidy(s))) {
+    if (collapse) out = out.replace(/\s+/g, " ");
+    if (trim) out = out.trim();
+  }
   if (opts.stripEdgePunctuation ?? false) out = out.replace(/^[\p{P}\s]+|[\p{P}\s]+$/gu, "");
   if (!(opts.caseSensitive ?? true)) out = out.toLowerCase();
   return out;
+}
+
+/** ASCII text with single spaces between words and none at the ends. */
+function isTidy(s: string): boolean {
+  const n = s.length;
+  if (n === 0) return true;
+  if (s.charCodeAt(0) === 32 || s.charCodeAt(n - 1) === 32) return false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c > 126) return false; // control chars and non-ASCII (e.g. NBSP) take the regex path
+    if (c === 32 && s.charCodeAt(i + 1) === 32) return false;
+  }
+  return true;
 }
 
 /** 1 when the last \boxed{} equals the hidden span after normalisation, else 0 (also with no \boxed{}). */

@@ -13,6 +13,8 @@ describe("normalizeAnswer", () => {
   test("default trims and collapses whitespace but keeps case and punctuation", () => {
     expect(normalizeAnswer("  the   European\nUnion ")).toBe("the European Union");
     expect(normalizeAnswer("NATO.")).toBe("NATO.");
+    expect(normalizeAnswer("a\tb\u00a0 c")).toBe("a b c");
+    expect(normalizeAnswer("already tidy")).toBe("already tidy");
     expect(normalizeAnswer("Nato")).not.toBe(normalizeAnswer("NATO"));
   });
   test("options relax case and edge punctuation", () => {
