@@ -39,6 +39,8 @@ export const DETERMINISTIC_THREADS = 2;
 /** The device was asked for and cannot be used; the message is one line naming the reason. */
 export class DeviceUnavailableError extends Error {
   override readonly name = "DeviceUnavailableError";
+  /** The user asked for something this machine cannot give: exit code 2, like other bad input. */
+  readonly exitCode = 2;
 }
 
 export function hostTensor(dtype: DType, dims: readonly number[], data: TensorData): HostTensor {
