@@ -9,6 +9,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   replay: async () => (await import("./replay.ts")).replayCommand,
   inspect: async () => (await import("./inspect.ts")).inspectCommand,
   bench: async () => (await import("./bench.ts")).benchCommand,
+  "bench-wire": async () => (await import("./bench-wire.ts")).benchWireCommand,
 };
 
 function usage(): string {
@@ -21,6 +22,7 @@ function usage(): string {
     "  replay     re-drive an actor from an episode log and verify it bit for bit",
     "  inspect    list or check the records of an episode log",
     "  bench      measure the learner's compute engine",
+    "  bench-wire measure message latency and throughput between actor workers",
     "",
     "every command accepts --help, --config FILE, --json and --debug",
   ].join("\n");

@@ -7,8 +7,9 @@ const M1 = 0xcd9e8d57;
 const W0 = 0x9e3779b9;
 const W1 = 0xbb67ae85;
 
-/** High and low 32 bits of a 32x32 unsigned product, without BigInt. */
-function mulHiLo(a: number, b: number): [number, number] {
+/** Low 32 bits of a 32x32 unsigned product; the high half is left in `mulHi`. No allocation, no BigInt. */
+let mulHi = 0;
+function mulLo(a: number, b: number): number {
   const aLo = a & 0xffff;
   const aHi = a >>> 16;
   const bLo = b & 0xffff;
@@ -16,11 +17,9 @@ function mulHiLo(a: number, b: number): [number, number] {
   const lolo = aLo * bLo;
   const hilo = aHi * bLo;
   const lohi = aLo * bHi;
-  const hihi = aHi * bHi;
   const cross = (lolo >>> 16) + (hilo & 0xffff) + lohi;
-  const hi = (hihi + (hilo >>> 16) + Math.floor(cross / 0x10000)) >>> 0;
-  const lo = ((cross << 16) | (lolo & 0xffff)) >>> 0;
-  return [hi, lo];
+  mulHi = (aHi * bHi + (hilo >>> 16) + Math.floor(cross / 0x10000)) >>> 0;
+  return ((cross << 16) | (lolo & 0xffff)) >>> 0;
 }
 
 /** One Philox4x32-10 block: 4 random uint32 from a 128-bit counter and a 64-bit key. */
@@ -32,8 +31,10 @@ export function philox4x32(counter: readonly [number, number, number, number], k
   let k0 = key[0] >>> 0;
   let k1 = key[1] >>> 0;
   for (let round = 0; round < 10; round++) {
-    const [hi0, lo0] = mulHiLo(M0, c0);
-    const [hi1, lo1] = mulHiLo(M1, c2);
+    const lo0 = mulLo(M0, c0);
+    const hi0 = mulHi;
+    const lo1 = mulLo(M1, c2);
+    const hi1 = mulHi;
     const n0 = (hi1 ^ c1 ^ k0) >>> 0;
     const n2 = (hi0 ^ c3 ^ k1) >>> 0;
     c0 = n0;
