@@ -52,7 +52,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   window: 4,
   maxOccurrences: 8,
   maskMode: "all",
-  sim: { genLr: 0.05, predLr: 0.05, maxSpanWords: 4 },
+  sim: { genLr: 0.1, predLr: 0.05, maxSpanWords: 4 },
   grpo: { epsLow: 0.2, epsHigh: 0.28, scaleByStd: true, dropZeroVariance: true },
   faults: [],
 };
