@@ -86,10 +86,11 @@ export function causalSelfAttention(x: Tensor, wq: Tensor, wk: Tensor, wv: Tenso
   const dh = c.dim / c.heads;
   // Projections stay one large GEMM over all rows; heads are split only for the score products.
   const heads = (t: Tensor, perm: number[]) => transpose(reshape(t, [c.batch, c.seq, c.heads, dh]), perm);
-  const q = heads(matmul(x, wq), [0, 2, 1, 3]); // [B, H, T, dh]
+  // The 1/sqrt(dh) scale goes on q ([B*T, d]) rather than on the H-times larger scores.
+  const q = heads(mul(matmul(x, wq), 1 / Math.sqrt(dh)), [0, 2, 1, 3]); // [B, H, T, dh]
   const kT = heads(matmul(x, wk), [0, 2, 3, 1]); // [B, H, dh, T]
   const v = heads(matmul(x, wv), [0, 2, 1, 3]);
-  const scores = mul(matmul(q, kT), 1 / Math.sqrt(dh));
+  const scores = matmul(q, kT);
   const probs = softmax(causalMask(scores), -1);
   const ctx = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), [c.batch * c.seq, c.dim]);
   return matmul(ctx, wo);

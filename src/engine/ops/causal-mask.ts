@@ -1,4 +1,5 @@
 import { type Tensor, shapeError } from "../graph.ts";
+import { add } from "./add.ts";
 import { cast } from "./cast.ts";
 import { requireFloat } from "./operand.ts";
 import { slice } from "./slice.ts";
@@ -10,8 +11,10 @@ export const MASKED_SCORE = -1e9;
 
 /**
  * Hides future positions of attention scores [..., T, S]: query i (the last T of S positions)
- * sees keys j <= i + S - T. The forward is Where(mask, scores, MASKED_SCORE); its gradient is
- * Where's (the incoming gradient where visible, 0 elsewhere).
+ * sees keys j <= i + S - T. The forward adds a constant [T, S] bias (0 visible, MASKED_SCORE
+ * hidden), so its gradient is Add's: the incoming gradient passes through unchanged (the
+ * softmax after it already sends ~0 to hidden positions) and the backward pass emits no node.
+ * A Where would cost one full pass over the scores forward and another backward.
  */
 export function causalMask(scores: Tensor): Tensor {
   requireFloat("CausalMask", scores);
@@ -19,17 +22,18 @@ export function causalMask(scores: Tensor): Tensor {
   const t = scores.shape[scores.rank - 2];
   const s = scores.shape[scores.rank - 1];
   const g = scores.graph;
-  let visible: Tensor;
+  let bias: Tensor;
   if (typeof t === "number" && typeof s === "number") {
     if (t > s) throw shapeError("CausalMask", `more queries (${t}) than keys (${s})`, scores);
-    const bits = new Uint8Array(t * s);
-    for (let i = 0; i < t; i++) for (let j = 0; j <= i + s - t; j++) bits[i * s + j] = 1;
-    visible = g.constant(bits, "bool", [t, s], "causal_mask");
+    const values = new Float64Array(t * s).fill(MASKED_SCORE);
+    for (let i = 0; i < t; i++) for (let j = 0; j <= i + s - t; j++) values[i * s + j] = 0;
+    bias = g.constant(values, scores.dtype, [t, s], "causal_bias");
   } else {
-    // Symbolic lengths: build the triangle at run time from the scores' own shape.
+    // Symbolic lengths: build the triangle at run time from the scores' own shape (T == S).
     const lastTwo = slice(shapeOf(scores), [-2], [Infinity]);
     const ones = constantOfShape(lastTwo, [t, s], 1, "int64");
-    visible = cast(trilu(ones, false, typeof t === "number" && typeof s === "number" ? s - t : 0), "bool");
+    const visible = cast(trilu(ones, false, 0), "bool");
+    bias = where(visible, g.scalar(0, scores.dtype), MASKED_SCORE);
   }
-  return where(visible, scores, MASKED_SCORE);
+  return add(scores, bias);
 }
