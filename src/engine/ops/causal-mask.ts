@@ -9,6 +9,9 @@ import { where } from "./where.ts";
 /** Score given to masked positions: finite, so masked gradients stay 0 rather than NaN. */
 export const MASKED_SCORE = -1e9;
 
+// One bias constant per graph and shape, shared by every layer.
+const biases = new WeakMap<object, Map<string, Tensor>>();
+
 /**
  * Hides future positions of attention scores [..., T, S]: query i (the last T of S positions)
  * sees keys j <= i + S - T. The forward adds a constant [T, S] bias (0 visible, MASKED_SCORE
@@ -25,9 +28,17 @@ export function causalMask(scores: Tensor): Tensor {
   let bias: Tensor;
   if (typeof t === "number" && typeof s === "number") {
     if (t > s) throw shapeError("CausalMask", `more queries (${t}) than keys (${s})`, scores);
-    const values = new Float64Array(t * s).fill(MASKED_SCORE);
-    for (let i = 0; i < t; i++) for (let j = 0; j <= i + s - t; j++) values[i * s + j] = 0;
-    bias = g.constant(values, scores.dtype, [t, s], "causal_bias");
+    const key = `${scores.dtype}:${t}x${s}`;
+    let perGraph = biases.get(g);
+    if (!perGraph) biases.set(g, (perGraph = new Map()));
+    let cached = perGraph.get(key);
+    if (!cached) {
+      const values = new Float64Array(t * s).fill(MASKED_SCORE);
+      for (let i = 0; i < t; i++) for (let j = 0; j <= i + s - t; j++) values[i * s + j] = 0;
+      cached = g.constant(values, scores.dtype, [t, s], "causal_bias");
+      perGraph.set(key, cached);
+    }
+    bias = cached;
   } else {
     // Symbolic lengths: build the triangle at run time from the scores' own shape (T == S).
     const lastTwo = slice(shapeOf(scores), [-2], [Infinity]);
