@@ -6,6 +6,7 @@ import { DEFAULT_RUN_CONFIG, episodesPerStep, type RunConfig, type TransportKind
 import { runSelfPlay } from "../runtime/run.ts";
 import { REWARD_DESIGNS, type RewardDesign } from "../tasks/pretrainzero/rewards.ts";
 import { defineCommand, type CommandSpec, type FlagSpec, type ParsedArgs } from "./args.ts";
+import { Progress } from "./progress.ts";
 
 const D = DEFAULT_RUN_CONFIG;
 
@@ -95,6 +96,8 @@ export async function simulate(args: ParsedArgs, banner: string = SIMULATION_BAN
   say(`design=${config.design} steps=${config.steps} passages=${config.passages} n=${config.genSamples} G=${config.predSamples} seed=${config.seed} transport=${transport}`);
   say(header());
   const t0 = performance.now();
+  const progress = new Progress({ total: config.steps, label: "step" });
+  const episodesPer = episodesPerStep(config);
   const outcome = await runSelfPlay({
     config,
     transport,
@@ -104,9 +107,17 @@ export async function simulate(args: ParsedArgs, banner: string = SIMULATION_BAN
     onVersion: (v) => {
       if (!v.stats) return;
       const step = v.step - 1;
-      if (step % every === 0 || v.step === config.steps) say(row(step, v.stats));
+      const secs = (performance.now() - t0) / 1000;
+      progress.update(v.step, {
+        gen_reward: v.stats.genReward,
+        pred_acc: v.stats.predAcc,
+        zero_var: v.stats.zeroVarFrac,
+        "episodes/s": Math.round((v.step * episodesPer) / secs),
+      });
+      if (step % every === 0 || v.step === config.steps) progress.print(row(step, v.stats));
     },
   });
+  progress.done();
   const seconds = (performance.now() - t0) / 1000;
   const episodes = config.steps * episodesPerStep(config);
   const wireMs = outcome.hubWireMs + Object.values(outcome.actorWireMs).reduce((a, b) => a + (b ?? 0), 0);
