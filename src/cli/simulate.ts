@@ -4,6 +4,7 @@ import { ACTORS } from "../../actors/index.ts";
 import type { StepStats } from "../protocol/messages.ts";
 import { DEFAULT_RUN_CONFIG, episodesPerStep, type RunConfig, type TransportKind } from "../runtime/config.ts";
 import { runSelfPlay } from "../runtime/run.ts";
+import { createRunDir, defaultRunName } from "../runtime/run-dir.ts";
 import { REWARD_DESIGNS, type RewardDesign } from "../tasks/pretrainzero/rewards.ts";
 import { defineCommand, type CommandSpec, type FlagSpec, type ParsedArgs } from "./args.ts";
 import { Progress } from "./progress.ts";
@@ -23,7 +24,9 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: "chunk", type: "int", min: 1, default: D.chunk, help: "paragraphs per generator sample request" },
   { name: "window", type: "int", min: 1, default: D.window, help: "sample requests a sender may have in flight (bounds the learner's queue)" },
   { name: "transport", type: "enum", values: ["worker", "inproc"], default: "worker", help: "one Bun worker per actor, or all actors in this thread" },
-  { name: "record", type: "path", help: "write every inter-actor message to this episode log (must not exist)" },
+  { name: "record", type: "path", help: "write every inter-actor message to this episode log (must not exist), e.g. runs/a/episodes.spzlog" },
+  { name: "run", type: "string", help: "run name: writes runs/<name>/ (config.json, metrics.jsonl); default <command>-<date>-<time>" },
+  { name: "runs-dir", type: "path", default: "runs", help: "folder that holds run folders" },
   { name: "gen-lr", type: "number", min: 0, default: D.sim.genLr, help: "simulated generator learning rate" },
   { name: "pred-lr", type: "number", min: 0, default: D.sim.predLr, help: "simulated predictor learning rate" },
   { name: "max-span-words", type: "int", min: 1, max: 16, default: D.sim.maxSpanWords, help: "longest candidate span of the simulated generator" },
@@ -87,12 +90,20 @@ export const SIMULATE_SPEC: CommandSpec = {
   ],
 };
 
-export async function simulate(args: ParsedArgs, banner: string = SIMULATION_BANNER): Promise<number> {
+export async function simulate(args: ParsedArgs, banner: string = SIMULATION_BANNER, command = "simulate"): Promise<number> {
   const config = runConfigFrom(args);
+  const runDir = createRunDir(
+    args.flags["runs-dir"] as string,
+    (args.flags.run as string | undefined) ?? defaultRunName(command),
+    config,
+    { command, backend: config.backend, simulation: true },
+  );
+  const recordPath = args.flags.record as string | undefined;
   const transport = args.flags.transport as TransportKind;
   const every = (args.flags["log-every"] as number) || Math.max(1, Math.ceil(config.steps / 20));
   const say = (line: string) => console.log(line);
   say(banner);
+  say(`run: ${runDir.path}`);
   say(`design=${config.design} steps=${config.steps} passages=${config.passages} n=${config.genSamples} G=${config.predSamples} seed=${config.seed} transport=${transport}`);
   say(header());
   const t0 = performance.now();
@@ -102,12 +113,13 @@ export async function simulate(args: ParsedArgs, banner: string = SIMULATION_BAN
     config,
     transport,
     actors: ACTORS,
-    recordPath: args.flags.record as string | undefined,
-    command: "simulate",
+    recordPath,
+    command,
     onVersion: (v) => {
       if (!v.stats) return;
       const step = v.step - 1;
       const secs = (performance.now() - t0) / 1000;
+      runDir.appendMetrics({ step, version: v.version, ...v.stats, digest: v.digest, elapsedS: Math.round(secs * 1000) / 1000, episodesPerS: Math.round((v.step * episodesPer) / secs) });
       progress.update(v.step, {
         gen_reward: v.stats.genReward,
         pred_acc: v.stats.predAcc,
@@ -139,14 +151,15 @@ export async function simulate(args: ParsedArgs, banner: string = SIMULATION_BAN
     finalDigest: outcome.finalDigest,
     first: first ?? null,
     last: last ?? null,
-    ...(outcome.logBytes !== undefined ? { record: args.flags.record, logBytes: outcome.logBytes, logRecords: outcome.logRecords } : {}),
+    run: runDir.path,
+    ...(outcome.logBytes !== undefined ? { record: recordPath, logBytes: outcome.logBytes, logRecords: outcome.logRecords } : {}),
   };
   say(
     `done: ${summary.episodes} episodes in ${summary.seconds}s = ${summary.episodesPerSecond} episodes/s; ` +
       `${summary.messages} messages (${summary.messagesPerSecond}/s); wire share of wall time: main ${pct(summary.wireShareMainThread)}, ` +
       Object.entries(summary.wireShareByActor).map(([k, v]) => `${k} ${pct(v)}`).join(", "),
   );
-  if (outcome.logBytes !== undefined) say(`recorded ${outcome.logRecords} messages (${outcome.logBytes} bytes) to ${args.flags.record}`);
+  if (outcome.logBytes !== undefined) say(`recorded ${outcome.logRecords} messages (${outcome.logBytes} bytes) to ${recordPath}`);
   if (args.json) say(JSON.stringify(summary));
   return 0;
 }

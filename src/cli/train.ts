@@ -8,11 +8,12 @@ export const trainCommand = defineCommand(
     name: "train",
     summary: "Train by self-play. For now this runs the simulator: the ONNX model backend is not built yet.",
     flags: RUN_FLAGS,
-    examples: ["bun run train --steps 100", "bun run train --steps 50 --record runs/train.spzlog"],
+    examples: ["bun run train --steps 100", "bun run train --steps 50 --run first --record runs/first.spzlog"],
   },
   (args) =>
     simulate(
       args,
       "train: no model backend exists yet, so this runs the SIMULATOR (bun run simulate).\n" + SIMULATION_BANNER,
+      "train",
     ),
 );

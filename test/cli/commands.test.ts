@@ -12,7 +12,7 @@ const MAIN = join(import.meta.dir, "../../src/cli/main.ts");
 const SMALL = ["--steps", "4", "--passages", "4", "--gen-samples", "4", "--pred-samples", "4", "--chunk", "2", "--seed", "3"];
 
 function cli(...args: string[]) {
-  const p = Bun.spawnSync(["bun", MAIN, ...args], { stdout: "pipe", stderr: "pipe" });
+  const p = Bun.spawnSync(["bun", MAIN, ...args], { stdout: "pipe", stderr: "pipe", cwd: dir });
   return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
 }
 
@@ -32,6 +32,20 @@ test("simulate says it is a simulation, prints a metrics row per step and ends w
   expect(summary.episodes).toBe(64);
   expect(summary.logRecords).toBeGreaterThan(0);
   expect(lines.filter((l) => /^\s+\d+\s+\d\.\d{3}/.test(l))).toHaveLength(4);
+});
+
+test("simulate writes a run folder with its config and one metrics line per step", () => {
+  const r = cli("simulate", ...SMALL, "--transport", "inproc", "--run", "metrics-check", "--json");
+  expect(r.code).toBe(0);
+  const run = JSON.parse(r.out.trim().split("\n").at(-1)!).run as string;
+  expect(run).toBe(join(dir, "runs", "metrics-check"));
+  const rows = readFileSync(join(run, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  expect(rows.map((x) => x.step)).toEqual([0, 1, 2, 3]);
+  expect(typeof rows[0].predAcc).toBe("number");
+  expect(JSON.parse(readFileSync(join(run, "config.json"), "utf8")).config.steps).toBe(4);
+  // The same name again never overwrites: it gets a suffix.
+  const again = cli("simulate", ...SMALL, "--transport", "inproc", "--run", "metrics-check", "--json");
+  expect(JSON.parse(again.out.trim().split("\n").at(-1)!).run).toBe(join(dir, "runs", "metrics-check-2"));
 });
 
 test("train says that it runs the simulator until a model backend exists", () => {
