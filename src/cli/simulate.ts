@@ -1,5 +1,6 @@
 // `bun run simulate`: the real actors, messages, rewards and GRPO code against simulated policies.
 
+import { resolve } from "node:path";
 import { ACTORS } from "../../actors/index.ts";
 import type { StepStats } from "../protocol/messages.ts";
 import { DEFAULT_RUN_CONFIG, episodesPerStep, type RunConfig, type TransportKind } from "../runtime/config.ts";
@@ -92,13 +93,13 @@ export const SIMULATE_SPEC: CommandSpec = {
 
 export async function simulate(args: ParsedArgs, banner: string = SIMULATION_BANNER, command = "simulate"): Promise<number> {
   const config = runConfigFrom(args);
+  const recordPath = args.flags.record as string | undefined;
   const runDir = createRunDir(
     args.flags["runs-dir"] as string,
     (args.flags.run as string | undefined) ?? defaultRunName(command),
     config,
-    { command, backend: config.backend, simulation: true },
+    { command, backend: config.backend, simulation: true, ...(recordPath ? { record: resolve(recordPath) } : {}) },
   );
-  const recordPath = args.flags.record as string | undefined;
   const transport = args.flags.transport as TransportKind;
   const every = (args.flags["log-every"] as number) || Math.max(1, Math.ceil(config.steps / 20));
   const say = (line: string) => console.log(line);
