@@ -331,3 +331,30 @@ export function frozenBinding(cfg: DecoderConfig, values: ReadonlyMap<string, Fl
     },
   };
 }
+
+/** A small seeded uniform [0, 1) source (xorshift32): test and bench weights only. */
+export function xorshift(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+/** Random weights for a config (norms near 1, others uniform ±scale): tests and benches. */
+export function randomWeights(cfg: DecoderConfig, seed: number, scale = 0.2): Map<string, Float32Array> {
+  const u = xorshift(seed);
+  const out = new Map<string, Float32Array>();
+  for (const s of decoderTensorSpecs(cfg)) {
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    const a = new Float32Array(n);
+    const isNorm = s.name.endsWith("norm.weight");
+    for (let i = 0; i < n; i++) a[i] = isNorm ? 1 + 0.2 * (u() - 0.5) : (u() - 0.5) * 2 * scale;
+    out.set(s.name, a);
+  }
+  return out;
+}

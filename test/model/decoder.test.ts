@@ -1,39 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { frozenBinding, decoderTensorSpecs } from "../../src/model/decoder.ts";
+import { frozenBinding, randomWeights, xorshift } from "../../src/model/decoder.ts";
 import { type DecoderConfig, parseDecoderConfig } from "../../src/model/hf-config.ts";
 import { LogprobScorer } from "../../src/model/logprobs.ts";
-
-/** Deterministic uniform numbers (test data only). */
-function uniform(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
-
-export function randomWeights(cfg: DecoderConfig, seed: number): Map<string, Float32Array> {
-  const u = uniform(seed);
-  const out = new Map<string, Float32Array>();
-  for (const s of decoderTensorSpecs(cfg)) {
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    const a = new Float32Array(n);
-    const isNorm = s.name.endsWith("norm.weight");
-    for (let i = 0; i < n; i++) a[i] = isNorm ? 1 + 0.2 * (u() - 0.5) : (u() - 0.5) * 0.4;
-    out.set(s.name, a);
-  }
-  return out;
-}
 
 /**
  * Straightforward float64 reference of the HF forward for one sequence: repeat_kv, full
  * rotate_half with cos/sin of length head_dim, explicit masked softmax. Returns the logits [T][V].
  */
-export function referenceLogits(cfg: DecoderConfig, w: Map<string, Float32Array>, ids: number[], positions = ids.map((_, i) => i)): Float64Array[] {
+function referenceLogits(cfg: DecoderConfig, w: Map<string, Float32Array>, ids: number[], positions = ids.map((_, i) => i)): Float64Array[] {
   const T = ids.length;
   const d = cfg.hiddenSize;
   const dh = cfg.headDim;
@@ -131,7 +105,7 @@ export function referenceLogits(cfg: DecoderConfig, w: Map<string, Float32Array>
   return hs.map((h) => lin(rms(Float64Array.from(h), "model.norm.weight"), head, cfg.vocabSize, d));
 }
 
-export function logSoftmax64(x: Float64Array): Float64Array {
+function logSoftmax64(x: Float64Array): Float64Array {
   let mx = -Infinity;
   for (const v of x) mx = Math.max(mx, v);
   let s = 0;
@@ -140,11 +114,11 @@ export function logSoftmax64(x: Float64Array): Float64Array {
   return x.map((v) => v - lse);
 }
 
-export const tinyQwen3 = parseDecoderConfig({
+const tinyQwen3 = parseDecoderConfig({
   model_type: "qwen3", hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2, num_attention_heads: 4,
   num_key_value_heads: 2, head_dim: 16, rms_norm_eps: 1e-6, rope_theta: 10000, vocab_size: 61, tie_word_embeddings: true,
 });
-export const tinyLlama = parseDecoderConfig({
+const tinyLlama = parseDecoderConfig({
   model_type: "llama", hidden_size: 24, intermediate_size: 40, num_hidden_layers: 2, num_attention_heads: 6,
   num_key_value_heads: 2, rms_norm_eps: 1e-5, rope_theta: 500000, vocab_size: 53, tie_word_embeddings: false, attention_bias: true,
 });
@@ -153,7 +127,7 @@ describe("decoder forward against a float64 JS reference", () => {
   for (const [name, cfg] of [["qwen3 (tied, qk-norm, GQA)", tinyQwen3], ["llama (untied, bias, GQA)", tinyLlama]] as const) {
     test(`${name}: batched right-padded log-probs match within 1e-4`, async () => {
       const w = randomWeights(cfg, 5);
-      const u = uniform(9);
+      const u = xorshift(9);
       const seqs = [11, 5, 17].map((n) => Array.from({ length: n }, () => Math.floor(u() * cfg.vocabSize)));
       const scorer = new LogprobScorer(cfg, frozenBinding(cfg, w, "initializer"), { deterministic: true });
       const res = await scorer.score(seqs, { lastLogp: true });
