@@ -36,6 +36,8 @@ export interface DecodeOptions {
 
 type Json = Record<string, unknown>;
 
+const MODEL_TYPES = ["BPE", "WordPiece", "Unigram"];
+
 /** A special-token entry in tokenizer_config.json: a string, or an AddedToken object. */
 function tokenContent(v: unknown): string | null {
   if (typeof v === "string") return v;
@@ -87,8 +89,12 @@ export class TextTokenizer {
     }
     const tj = tokenizerJson as Json;
     const model = tj.model as Json | undefined;
-    if (typeof model !== "object" || model === null || typeof model.type !== "string" && model.vocab === undefined) {
+    if (typeof model !== "object" || model === null || (model.type === undefined && model.vocab === undefined)) {
       throw new ModelError(`${source}: tokenizer.json has no "model" section; accepted: a fast-tokenizer file saved by the tokenizers library`);
+    }
+    // The library guesses a model from unknown types; a wrong guess would tokenize silently wrong.
+    if (model.type !== undefined && !MODEL_TYPES.includes(model.type as string)) {
+      throw new ModelError(`${source}: tokenizer.json model.type is ${JSON.stringify(model.type)}; accepted: ${MODEL_TYPES.join(", ")}`);
     }
     try {
       this.tok = new Tokenizer({ added_tokens: [], ...tj }, tokenizerConfig);

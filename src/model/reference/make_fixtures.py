@@ -280,6 +280,14 @@ def verify(out_path, src_path):
         s = src[name]
         assert list(shape) == list(s[1]), f"{name}: shape {shape} vs {s[1]}"
         want = to_dtype_bytes(torch.from_numpy(s[2].copy()), dtype)
+        nan = np.isnan(s[2].reshape(-1))
+        if nan.any():
+            # NaN payloads are not specified (torch itself writes 0xFFFF or 0x7FC0): any NaN will do.
+            assert np.isnan(arr.reshape(-1)[nan]).all(), f"{name}: a NaN was not kept as NaN"
+            width = ST_DTYPES[dtype][1]
+            keep = np.repeat(~nan, width)
+            raw = np.frombuffer(raw, np.uint8)[keep].tobytes()
+            want = np.frombuffer(want, np.uint8)[keep].tobytes()
         assert raw == want, f"{name}: {dtype} bytes differ from nearest-even rounding of the source"
     print(f"ok: {out_path}: {len(out)} tensors, dtypes {sorted({v[0] for v in out.values()})}, header {n} bytes")
 
@@ -384,6 +392,18 @@ def init_weights(cfg, seed):
     return W
 
 
+def llama3_inv_freq(theta, hd, factor, low, high, orig):
+    """HF `_compute_llama3_parameters`, in float64: long wavelengths scaled by 1/factor, short kept,
+    the band between blended."""
+    inv = 1.0 / (theta ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
+    wavelen = 2 * math.pi / inv
+    scaled = torch.where(wavelen > orig / low, inv / factor, inv)
+    smooth = (orig / wavelen - low) / (high - low)
+    blended = (1 - smooth) * scaled / factor + smooth * scaled
+    medium = (wavelen >= orig / high) & (wavelen <= orig / low)
+    return torch.where(medium, blended, scaled)
+
+
 def stored_f64(W, dtype):
     """The values a reader gets back from the file, in float64."""
     if dtype == "BF16":
@@ -465,6 +485,14 @@ def make_model(name, cfg, dtype, seed, seqs, pad_id, tok_files):
         "batches": batches,
         "weight_samples": samples,
     }
+    if cfg["model_type"] == "llama":
+        # RoPE scaling check for the config parser's inverse frequencies (Llama-3.2-1B's values).
+        rs = {"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+              "original_max_position_embeddings": 8192}
+        expected["rope_llama3"] = {
+            "rope_theta": 500000.0, "head_dim": 64, "rope_scaling": rs,
+            "inv_freq": llama3_inv_freq(500000.0, 64, 32.0, 1.0, 4.0, 8192).tolist(),
+        }
     with open(os.path.join(d, "expected.json"), "w") as f:
         json.dump(expected, f, separators=(",", ":"))
         f.write("\n")
