@@ -10,6 +10,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   inspect: async () => (await import("./inspect.ts")).inspectCommand,
   bench: async () => (await import("./bench.ts")).benchCommand,
   "bench-wire": async () => (await import("./bench-wire.ts")).benchWireCommand,
+  score: async () => (await import("./score.ts")).scoreCommand,
 };
 
 function usage(): string {
@@ -23,6 +24,7 @@ function usage(): string {
     "  inspect    list or check the records of an episode log",
     "  bench      measure the learner's compute engine",
     "  bench-wire measure message latency and throughput between actor workers",
+    "  score      log-probs of a token sequence under a Hugging Face model folder (JSON)",
     "",
     "every command accepts --help, --config FILE, --json and --debug",
   ].join("\n");

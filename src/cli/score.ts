@@ -1,0 +1,68 @@
+// `bun run score --model DIR (--ids 1,2,3 | --text "...")`: the debugging and parity tool. Prints
+// JSON with the log-prob of each next token and the full log-prob vector at the last position.
+
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { frozenBinding } from "../model/decoder.ts";
+import { loadDecoderConfig } from "../model/hf-config.ts";
+import { LogprobScorer } from "../model/logprobs.ts";
+import { openModelWeights } from "../model/safetensors.ts";
+import { TextTokenizer } from "../model/tokenizer.ts";
+import { defineCommand, InputError } from "./args.ts";
+
+export const scoreCommand = defineCommand(
+  {
+    name: "score",
+    summary: "Log-probs of a token sequence under a model: each next token, and the full vector at the last position (JSON).",
+    flags: [
+      { name: "model", type: "path", required: true, help: "Hugging Face model folder (config.json, model.safetensors[.index.json], tokenizer.json)" },
+      { name: "ids", type: "string", help: "comma-separated token ids, e.g. 1,2,3" },
+      { name: "text", type: "string", help: "text to tokenize with the model's tokenizer.json" },
+      { name: "top", type: "int", min: 0, default: 10, help: "also list the N most likely next tokens" },
+      { name: "full", type: "boolean", default: true, help: "include the full last-position log-prob vector (--no-full to omit)" },
+    ],
+    examples: [
+      "bun run score --model fixtures/tiny-qwen3 --text 'The capital of France is'",
+      "bun run score --model fixtures/tiny-llama --ids 659,12,40,7 --no-full",
+    ],
+  },
+  async (args) => {
+    const dir = args.flags.model as string;
+    const idsFlag = args.flags.ids as string | undefined;
+    const text = args.flags.text as string | undefined;
+    if ((idsFlag === undefined) === (text === undefined)) throw new InputError("give exactly one of --ids or --text");
+    if (!existsSync(join(dir, "config.json"))) throw new InputError(`${dir} is not a model folder: no config.json`);
+    const cfg = loadDecoderConfig(dir);
+    let tokenizer: TextTokenizer | null = null;
+    let ids: number[];
+    if (idsFlag !== undefined) {
+      ids = idsFlag.split(",").map((s) => {
+        const n = Number(s.trim());
+        if (!Number.isInteger(n) || n < 0 || n >= cfg.vocabSize) throw new InputError(`--ids: "${s}" is not a token id in [0, ${cfg.vocabSize})`);
+        return n;
+      });
+    } else {
+      tokenizer = TextTokenizer.load(dir);
+      ids = tokenizer.encode(text!);
+    }
+    if (ids.length === 0) throw new InputError("nothing to score: the sequence is empty");
+    const weights = openModelWeights(dir, cfg).readAllF32();
+    const scorer = new LogprobScorer(cfg, frozenBinding(cfg, weights, "initializer"), { deterministic: true });
+    const [r] = await scorer.score([ids], { lastLogp: true });
+    const last = r!.lastLogp!;
+    const top = [...last.keys()].sort((a, b) => last[b]! - last[a]!).slice(0, args.flags.top as number);
+    const tok = (id: number) => (tokenizer ? tokenizer.decode([id]) : undefined);
+    const out = {
+      model: dir,
+      ids,
+      ...(tokenizer ? { tokens: ids.map((id) => tok(id)) } : {}),
+      nextTokenLogprobs: Array.from(r!.logprobs),
+      sumLogprob: r!.logprobs.reduce((a, b) => a + b, 0),
+      top: top.map((id) => ({ id, logprob: last[id]!, ...(tokenizer ? { token: tok(id) } : {}) })),
+      ...((args.flags.full as boolean) ? { lastLogprobs: Array.from(last) } : {}),
+    };
+    console.log(JSON.stringify(out));
+    await scorer.release();
+    return 0;
+  },
+);
