@@ -267,6 +267,19 @@ export class LmTrainer {
   /** A binding of the current parameters for log-prob and generation graphs. */
   binding(): WeightBinding {
     const self = this;
+    if (this.mode.kind === "full") {
+      // Per-tensor inputs fed as views of the flat buffer: no in-graph slicing copy per run.
+      return {
+        dtype: this.dtype,
+        key: `trained-full-${this.dtype}`,
+        bind: (g) => ({ w: inputWeights(g, self.cfg, self.dtype) }),
+        feeds() {
+          const out: Record<string, HostTensor> = {};
+          for (const s of self.layout.slots) out[s.spec.name] = hostTensor(self.dtype, s.spec.shape, self.params.subarray(s.offset, s.offset + s.size));
+          return out;
+        },
+      };
+    }
     return {
       dtype: this.dtype,
       key: `trained-${this.mode.kind}-${this.dtype}-${this.opts.baseMode ?? "initializer"}`,
