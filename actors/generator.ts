@@ -56,7 +56,7 @@ export function generatorMachine(deps: GeneratorDeps) {
             step: context.step,
             version: context.version,
             role: "generator",
-            prompts: chunk.map((p) => ({ key: p.key, text: generatorPrompt(p.text) })),
+            prompts: chunk.map((p) => ({ key: p.key, text: generatorPrompt(p.text, context.config.template) })),
             n: context.config.genSamples,
           };
           post(system, "learner", { ...req, id: messageId(context.step, "generator", "sample.request", `c${nextChunk}`) });

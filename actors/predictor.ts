@@ -45,7 +45,7 @@ export function predictorMachine(deps: PredictorDeps) {
             step: m.step,
             version: m.version,
             role: "predictor",
-            prompts: m.masks.map((x) => ({ key: x.maskId, text: predictorPrompt(x.masked) })),
+            prompts: m.masks.map((x) => ({ key: x.maskId, text: predictorPrompt(x.masked, context.config.template) })),
             n: context.config.predSamples,
           };
           const id = messageId(m.step, "predictor", "sample.request", m.passage);

@@ -7,6 +7,7 @@ import { DEFAULT_RUN_CONFIG, episodesPerStep, type RunConfig, type TransportKind
 import { runSelfPlay } from "../runtime/run.ts";
 import { createRunDir, defaultRunName } from "../runtime/run-dir.ts";
 import { REWARD_DESIGNS, type RewardDesign } from "../tasks/pretrainzero/rewards.ts";
+import { TEMPLATE_NAMES } from "../tasks/pretrainzero/prompts.ts";
 import { defineCommand, type CommandSpec, type FlagSpec, type ParsedArgs } from "./args.ts";
 import { Progress } from "./progress.ts";
 
@@ -21,6 +22,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: "pred-samples", type: "int", min: 1, default: D.predSamples, help: "predictor rollouts per mask, G (paper: 8)" },
   { name: "design", type: "enum", values: REWARD_DESIGNS, default: D.design, help: "minmax: the paper's reward; plain: 1-acc; random: random masking, generator untrained" },
   { name: "mask-mode", type: "enum", values: ["all", "one", "words"], default: D.maskMode, help: "mask every occurrence (paper), one occurrence, or whole words only" },
+  { name: "template", type: "enum", values: TEMPLATE_NAMES, default: D.template, help: "prompt templates: the paper's (with reasoning) or compact (for tiny models)" },
   { name: "max-occurrences", type: "int", min: 1, default: D.maxOccurrences, help: "reject spans occurring this often in the paragraph" },
   { name: "chunk", type: "int", min: 1, default: D.chunk, help: "paragraphs per generator sample request" },
   { name: "window", type: "int", min: 1, default: D.window, help: "sample requests a sender may have in flight (bounds the learner's queue)" },
@@ -47,6 +49,7 @@ export function runConfigFrom(args: ParsedArgs): RunConfig {
     predSamples: f["pred-samples"] as number,
     design: f.design as RewardDesign,
     maskMode: f["mask-mode"] as RunConfig["maskMode"],
+    template: f.template as RunConfig["template"],
     maxOccurrences: f["max-occurrences"] as number,
     chunk: f.chunk as number,
     window: f.window as number,

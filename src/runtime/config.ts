@@ -3,6 +3,7 @@
 
 import type { ActorId } from "../protocol/messages.ts";
 import type { RewardDesign } from "../tasks/pretrainzero/rewards.ts";
+import type { TemplateName } from "../tasks/pretrainzero/prompts.ts";
 
 export type TransportKind = "worker" | "inproc";
 
@@ -34,6 +35,8 @@ export interface RunConfig {
   /** Spans occurring this often or more in the paragraph are rejected (paper: 8). */
   maxOccurrences: number;
   maskMode: "all" | "one" | "words";
+  /** Prompt templates: the paper's (with reasoning) or compact (tiny models). */
+  template: TemplateName;
   sim: { genLr: number; predLr: number; maxSpanWords: number };
   grpo: { epsLow: number; epsHigh: number; scaleByStd: boolean; dropZeroVariance: boolean };
   faults: FaultPlan[];
@@ -52,6 +55,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   window: 4,
   maxOccurrences: 8,
   maskMode: "all",
+  template: "paper",
   sim: { genLr: 0.1, predLr: 0.05, maxSpanWords: 4 },
   grpo: { epsLow: 0.2, epsHigh: 0.28, scaleByStd: true, dropZeroVariance: true },
   faults: [],

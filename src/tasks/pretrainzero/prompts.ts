@@ -36,29 +36,64 @@ const PREDICTOR_TAIL = [
   "Reason step by step about what the hidden words are. Then put exactly the hidden words, and nothing else, in \\boxed{...} at the end of your answer.",
 ].join("\n");
 
+/**
+ * "paper": the paper's instructions with chain of thought, for real base models.
+ * "compact": one line of context and a cue, no reasoning, for tiny models (the shipped default
+ * model is pretrained on documents in this format, so it knows what the cue asks for).
+ */
+export type TemplateName = "paper" | "compact";
+export const TEMPLATE_NAMES: readonly TemplateName[] = ["paper", "compact"];
+
+interface Template {
+  genHead: string;
+  genTail: string;
+  predHead: string;
+  predTail: string;
+}
+
+const TEMPLATES: Record<TemplateName, Template> = {
+  paper: { genHead: GENERATOR_HEAD, genTail: GENERATOR_TAIL, predHead: PREDICTOR_HEAD, predTail: PREDICTOR_TAIL },
+  compact: { genHead: "Text: ", genTail: "\nHide:", predHead: "Text: ", predTail: "\nHidden:" },
+};
+
 /** Prompt asking the generator to choose a span of `passage` and write it as \mask{...}. */
-export function generatorPrompt(passage: string): string {
-  return GENERATOR_HEAD + passage + GENERATOR_TAIL;
+export function generatorPrompt(passage: string, template: TemplateName = "paper"): string {
+  const t = TEMPLATES[template];
+  return t.genHead + passage + t.genTail;
 }
 
 /** Prompt asking the predictor to recover the words hidden by [mask] in `masked`, in \boxed{...}. */
-export function predictorPrompt(masked: string): string {
-  return PREDICTOR_HEAD + masked + PREDICTOR_TAIL;
+export function predictorPrompt(masked: string, template: TemplateName = "paper"): string {
+  const t = TEMPLATES[template];
+  return t.predHead + masked + t.predTail;
 }
 
-function embedded(prompt: string, head: string, tail: string, what: string): string {
-  if (prompt.length < head.length + tail.length || !prompt.startsWith(head) || !prompt.endsWith(tail)) {
-    throw new Error(`not a ${what} prompt: expected the text made by ${what}Prompt(), got ${JSON.stringify(prompt.slice(0, 60))}...`);
+/** A whole generator example in the compact format (used to render pretraining documents). */
+export function compactGeneratorExample(passage: string, span: string): string {
+  return `${generatorPrompt(passage, "compact")} \\mask{${span}}`;
+}
+
+/** A whole predictor example in the compact format. */
+export function compactPredictorExample(masked: string, span: string): string {
+  return `${predictorPrompt(masked, "compact")} \\boxed{${span}}`;
+}
+
+function embedded(prompt: string, pick: (t: Template) => [string, string], what: string): string {
+  for (const t of Object.values(TEMPLATES)) {
+    const [head, tail] = pick(t);
+    if (prompt.length >= head.length + tail.length && prompt.startsWith(head) && prompt.endsWith(tail)) {
+      return prompt.slice(head.length, prompt.length - tail.length);
+    }
   }
-  return prompt.slice(head.length, prompt.length - tail.length);
+  throw new Error(`not a ${what} prompt: expected the text made by ${what}Prompt(), got ${JSON.stringify(prompt.slice(0, 60))}...`);
 }
 
-/** The passage embedded by generatorPrompt(); throws on any other prompt. */
+/** The passage embedded by generatorPrompt() (any template); throws on any other prompt. */
 export function passageOfGeneratorPrompt(prompt: string): string {
-  return embedded(prompt, GENERATOR_HEAD, GENERATOR_TAIL, "generator");
+  return embedded(prompt, (t) => [t.genHead, t.genTail], "generator");
 }
 
-/** The masked passage embedded by predictorPrompt(); throws on any other prompt. */
+/** The masked passage embedded by predictorPrompt() (any template); throws on any other prompt. */
 export function maskedOfPredictorPrompt(prompt: string): string {
-  return embedded(prompt, PREDICTOR_HEAD, PREDICTOR_TAIL, "predictor");
+  return embedded(prompt, (t) => [t.predHead, t.predTail], "predictor");
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { factbookPassages } from "../../../src/data/factbook.ts";
-import { generatorPrompt, maskedOfPredictorPrompt, passageOfGeneratorPrompt, predictorPrompt } from "../../../src/tasks/pretrainzero/prompts.ts";
+import { compactGeneratorExample, compactPredictorExample, generatorPrompt, maskedOfPredictorPrompt, passageOfGeneratorPrompt, predictorPrompt } from "../../../src/tasks/pretrainzero/prompts.ts";
 
 describe("prompts", () => {
   test("generator prompt states the paper's requirements and asks for \\mask{}", () => {
@@ -28,5 +28,22 @@ describe("prompts", () => {
     expect(() => passageOfGeneratorPrompt(predictorPrompt("x"))).toThrow(/not a generator prompt/);
     expect(() => maskedOfPredictorPrompt(generatorPrompt("x"))).toThrow(/not a predictor prompt/);
     expect(() => passageOfGeneratorPrompt("hello")).toThrow();
+  });
+});
+
+describe("compact template", () => {
+  test("embeds and recovers the text exactly, for both roles", () => {
+    const text = "France is in [mask] Europe.\nSecond line: Hide:";
+    expect(passageOfGeneratorPrompt(generatorPrompt(text, "compact"))).toBe(text);
+    expect(maskedOfPredictorPrompt(predictorPrompt(text, "compact"))).toBe(text);
+  });
+
+  test("a compact example is the prompt followed by the answer in the format parsers read", () => {
+    expect(compactGeneratorExample("Paris is big.", "Paris")).toBe("Text: Paris is big.\nHide: \\mask{Paris}");
+    expect(compactPredictorExample("[mask] is big.", "Paris")).toBe("Text: [mask] is big.\nHidden: \\boxed{Paris}");
+  });
+
+  test("a generator prompt is never read as a predictor prompt", () => {
+    expect(() => maskedOfPredictorPrompt(generatorPrompt("x", "compact"))).toThrow(/not a predictor prompt/);
   });
 });
