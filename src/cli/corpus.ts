@@ -1,0 +1,187 @@
+// `bun run corpus --inspect PATH`: read a corpus the way a run would and report documents,
+// passages, what was skipped and why, and a few sample passages.
+
+import { CORPUS_FORMATS, CorpusError, describeSkipped, openCorpus, passagesFromDocuments, type CorpusFormat, type CorpusStats, type Passage } from "../data/corpus.ts";
+import { bool, defineCommand, int, num, optInt, optStr, str, UsageError, type Command } from "./args.ts";
+
+export const corpusCommand: Command = defineCommand(
+  {
+    name: "corpus",
+    summary: "Inspect a corpus: documents, passages, what was skipped and why, and sample passages.",
+    usage: "bun run corpus --inspect <PATH> [flags]",
+    positionals: [{ name: "PATH", help: "the corpus, when --inspect is not given" }],
+    flags: [
+      { name: "inspect", type: "path", help: "corpus to inspect: .txt, .jsonl, .xml[.bz2], .parquet, a directory of .txt files, or 'factbook'" },
+      { name: "format", type: "enum", values: ["auto", ...CORPUS_FORMATS], default: "auto", help: "input format (auto: from the extension, then the content)" },
+      { name: "text-field", type: "string", default: "text", help: "JSONL key or Parquet column with the text (dotted paths reach nested JSON)" },
+      { name: "id-field", type: "string", default: "id", help: "JSONL key or Parquet column with the document id (else the line/row number)" },
+      { name: "title-field", type: "string", default: "title", help: "JSONL key or Parquet column with the title" },
+      { name: "min-words", type: "int", min: 1, default: 40, help: "drop passages with fewer words" },
+      { name: "max-words", type: "int", min: 1, default: 160, help: "split longer paragraphs at sentence boundaries" },
+      { name: "held-out", type: "number", min: 0, max: 1, default: 0.05, help: "share of documents held out for evaluation" },
+      { name: "seed", type: "int", min: 0, default: 0, help: "seed of the held-out split" },
+      { name: "dedupe", type: "boolean", default: true, help: "drop exact duplicate passages" },
+      { name: "prose-only", type: "boolean", default: true, help: "drop paragraphs that read as lists or tables of figures" },
+      { name: "samples", type: "int", min: 0, default: 3, help: "sample passages to print" },
+      { name: "max-docs", type: "int", min: 1, help: "stop after this many documents (the head of a large dump)" },
+      { name: "progress", type: "boolean", default: true, help: "report reading progress on stderr for long inputs" },
+    ],
+    examples: [
+      "bun run corpus --inspect ../shared/data/enwiki-sample-pages-articles.xml.bz2",
+      "bun run corpus --inspect data.jsonl --text-field content --samples 5 --json",
+      "bun run corpus --inspect factbook --min-words 30 --held-out 0.1",
+    ],
+  },
+  async (args) => {
+    const path = optStr(args, "inspect") ?? args.positionals[0];
+    if (path === undefined) throw new UsageError("nothing to inspect (command corpus); pass --inspect PATH, e.g. --inspect factbook");
+    const format = str(args, "format") as CorpusFormat | "auto";
+    const minWords = int(args, "min-words");
+    const maxWords = int(args, "max-words");
+    if (minWords > maxWords) throw new UsageError(`--min-words ${minWords} is above --max-words ${maxWords}; it must be at most --max-words`);
+    const say = (s: string): void => console.log(s);
+    const started = performance.now();
+    const progress = bool(args, "progress") ? progressReporter(path, started) : undefined;
+    const corpus = openCorpus(path, {
+      format,
+      textField: str(args, "text-field"),
+      idField: str(args, "id-field"),
+      titleField: str(args, "title-field"),
+      ...(progress ? { onProgress: progress.update } : {}),
+    });
+    let split: Awaited<ReturnType<typeof passagesFromDocuments>>;
+    try {
+      const maxDocuments = optInt(args, "max-docs");
+      split = await passagesFromDocuments(corpus, {
+        minWords,
+        maxWords,
+        heldOutFraction: num(args, "held-out"),
+        seed: int(args, "seed"),
+        dedupe: bool(args, "dedupe"),
+        proseOnly: bool(args, "prose-only"),
+        ...(maxDocuments !== undefined ? { maxDocuments } : {}),
+      });
+    } finally {
+      progress?.clear();
+    }
+    const c = corpus.stats;
+    const p = split.stats;
+    const seconds = (performance.now() - started) / 1000;
+    const warnings = [...c.warnings];
+    if (p.passages === 0) {
+      const s = p.skipped;
+      throw new CorpusError(
+        `no passages in ${path}: ${p.documents} documents, ${p.paragraphs} paragraphs (${s.tooShort} under ${minWords} words, ${s.notProse} not prose, ${s.markup} with markup, ${s.duplicate} duplicates); lower --min-words or pass --no-prose-only`,
+      );
+    }
+    if (num(args, "held-out") > 0 && p.heldOut === 0) {
+      warnings.push(`no passage is held out: the split is by document and none of the ${p.documents} documents fell in the held-out ${num(args, "held-out")}; raise --held-out or use a corpus with more documents`);
+    }
+
+    const compressed = c.compression === "none" ? "" : `, ${c.compression}`;
+    const size = c.totalBytes > 0 ? `, ${formatBytes(c.totalBytes)}` : " (embedded)";
+    say(`${path}: ${c.format}${compressed}${size}, read in ${seconds.toFixed(1)} s${p.truncated ? ` (stopped after ${p.documents} documents: --max-docs)` : ""}`);
+    const skippedDocs = describeSkipped(c);
+    say(`documents: ${p.documents} of ${c.records} ${recordNoun(c)}${skippedDocs ? `; skipped ${skippedDocs}` : ""}`);
+    say(
+      `paragraphs: ${p.paragraphs}; skipped ${p.skipped.tooShort} too short (< ${minWords} words), ${p.skipped.notProse} not prose, ${p.skipped.markup} with leftover markup; ${p.paragraphsSplit} long ones split at sentence boundaries (> ${maxWords} words)`,
+    );
+    say(
+      `passages: ${p.passages} (${p.train} train from ${p.documents - p.documentsHeldOut} documents, ${p.heldOut} held out from ${p.documentsHeldOut} documents); ${p.skipped.duplicate} duplicates removed; ${p.documentsWithoutPassages} documents gave none`,
+    );
+    say(`words per passage: min ${p.words.min}, mean ${p.words.mean.toFixed(1)}, max ${p.words.max}`);
+    for (const w of warnings) console.error(`warning: ${w}`);
+    const samples = pickSamples([...split.train, ...split.heldOut], int(args, "samples"));
+    if (samples.length > 0) {
+      say("samples:");
+      samples.forEach((s, i) => {
+        const head = `  [${i + 1}] ${s.title ?? s.docId} (doc ${s.docId}, ${s.text.split(" ").length} words): `;
+        say(head + (s.text.length > 400 ? `${s.text.slice(0, 400)}...` : s.text));
+      });
+    }
+    if (args.json) {
+      say(
+        JSON.stringify({
+          ok: true,
+          path,
+          format: c.format,
+          compression: c.compression,
+          bytes: c.totalBytes,
+          seconds: Math.round(seconds * 100) / 100,
+          records: c.records,
+          documents: p.documents,
+          documentsSkipped: c.skipped,
+          namespaces: c.namespaces,
+          paragraphs: p.paragraphs,
+          paragraphsSplit: p.paragraphsSplit,
+          passages: { total: p.passages, train: p.train, heldOut: p.heldOut },
+          documentsHeldOut: p.documentsHeldOut,
+          documentsWithoutPassages: p.documentsWithoutPassages,
+          passagesSkipped: p.skipped,
+          words: p.words,
+          truncated: p.truncated,
+          warnings,
+          samples: samples.map((s) => ({ docId: s.docId, title: s.title ?? null, text: s.text })),
+        }),
+      );
+    }
+    return 0;
+  },
+);
+
+function recordNoun(c: CorpusStats): string {
+  switch (c.format) {
+    case "mediawiki":
+      return "pages";
+    case "jsonl":
+      return "lines";
+    case "parquet":
+      return "rows";
+    case "factbook":
+      return "entries";
+    case "txt":
+      return "texts";
+  }
+}
+
+/** Evenly spaced over the corpus, so that samples are not all from its first document. */
+function pickSamples(all: readonly Passage[], n: number): Passage[] {
+  const k = Math.min(n, all.length);
+  const out: Passage[] = [];
+  for (let i = 0; i < k; i++) out.push(all[Math.floor((i * all.length) / k)]!);
+  return out;
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(1)} GiB`;
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB`;
+  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
+/** Progress on stderr once reading takes a while: a rewritten line on a terminal, a line every 5 s otherwise. */
+function progressReporter(path: string, started: number): { update: (s: Readonly<CorpusStats>) => void; clear: () => void } {
+  const tty = process.stderr.isTTY === true;
+  const firstAfter = tty ? 500 : 5000;
+  const every = tty ? 250 : 5000;
+  let last = 0;
+  let shown = false;
+  return {
+    update(s) {
+      const now = performance.now();
+      if (now - started < firstAfter || now - last < every) return;
+      last = now;
+      const pct = s.totalBytes > 0 ? ` ${Math.min(100, (100 * s.bytesRead) / s.totalBytes).toFixed(0)}%` : "";
+      const line = `reading ${path}:${pct} ${formatBytes(s.bytesRead)}, ${s.records} records, ${s.documents} documents, ${((now - started) / 1000).toFixed(0)} s`;
+      if (tty) process.stderr.write(`\r${line}\x1b[K`);
+      else process.stderr.write(`${line}\n`);
+      shown = true;
+    },
+    clear() {
+      if (shown && tty) process.stderr.write("\r\x1b[K");
+    },
+  };
+}
+
+// Runnable on its own (`bun src/cli/corpus.ts --inspect PATH`) as well as through main.ts.
+if (import.meta.main) process.exit(await corpusCommand.main(process.argv.slice(2)));
