@@ -1,11 +1,13 @@
 // `bun run replay LOG`: re-drive the learner (or one other actor) from a recorded episode log and
 // compare what it sends with the recording, step by step.
 
+import { resolve } from "node:path";
 import { ACTORS } from "../../actors/index.ts";
 import { readEpisodeLog } from "../protocol/log.ts";
 import { ACTOR_IDS, type ActorId } from "../protocol/messages.ts";
 import { DEFAULT_RUN_CONFIG, type RunConfig } from "../runtime/config.ts";
 import { formatDiff } from "../runtime/diff.ts";
+import { defaultDivergencePath, writeDivergenceFile } from "../inspector/divergence.ts";
 import { replayActor, type Divergence } from "../runtime/replay.ts";
 import { REWARD_DESIGNS, type RewardDesign } from "../tasks/pretrainzero/rewards.ts";
 import { defineCommand, InputError } from "./args.ts";
@@ -20,6 +22,11 @@ export const replayCommand = defineCommand(
       { name: "verify", type: "boolean", default: false, help: "stop at the first divergent message, print a diff and exit 1" },
       { name: "design", type: "enum", values: REWARD_DESIGNS, help: "replay with another reward design than recorded (what-if)" },
       { name: "stall-ms", type: "int", min: 1, default: 30000, help: "give up when the actor is silent this long with messages expected" },
+      {
+        name: "divergence-out",
+        type: "path",
+        help: "write the first divergence as JSON here, for `bun run inspect` (default with --verify: <LOG>.divergence.json, written only when one is found)",
+      },
     ],
     examples: [
       "bun run replay runs/sim.spzlog --verify",
@@ -50,6 +57,24 @@ export const replayCommand = defineCommand(
     });
     const first = result.divergences[0];
     if (first) say(describeDivergence(first, file));
+    const divergenceOut = (args.flags["divergence-out"] as string | undefined) ?? (verify ? defaultDivergencePath(file) : undefined);
+    if (first && divergenceOut !== undefined) {
+      try {
+        writeDivergenceFile(divergenceOut, {
+          log: resolve(file),
+          logBytes: log.bytes,
+          actor,
+          design: config.design,
+          recordedDesign: recorded.design ?? null,
+          divergence: first,
+          summary: describeDivergence(first, file),
+        });
+        say(`divergence written to ${divergenceOut} (open it with: bun run inspect ${file})`);
+      } catch (e) {
+        // The verdict matters more than the file: report, keep the exit code.
+        say(`warning: could not write ${divergenceOut}: ${(e as Error).message}`);
+      }
+    }
     const summary = { log: file, actor, fed: result.fed, compared: result.compared, divergences: result.divergences.length, firstDivergentStep: first?.step ?? null, ok: !first };
     say(first ? `DIVERGED: ${result.divergences.length} message(s) differ; first at step ${first.step}` : `OK: ${result.compared} messages from ${actor} match the recording bit for bit`);
     if (args.json) say(JSON.stringify(summary));
