@@ -21,7 +21,11 @@ export interface LoadModelOptions {
   /** Train LoRA adapters over a frozen base; absent: full fine-tuning. */
   readonly lora?: LoraConfig;
   readonly optimizer?: OptimizerConfig;
-  /** Frozen base tensors as initializers (default) or per-run inputs (needed above ~2 GB of weights). */
+  /**
+   * Frozen base tensors as per-run inputs (default on the CPU: ORT reads them in place, and graph
+   * builds stay fast) or initializers (default on CUDA, where inputs are copied every run; limited
+   * to ~2 GB by protobuf).
+   */
   readonly baseMode?: "initializer" | "input";
   readonly dtype?: FloatDType;
   readonly threads?: number;
@@ -60,7 +64,7 @@ export function loadModel(dir: string, opts: LoadModelOptions = {}): LoadedModel
     optimizer: opts.optimizer,
     session,
     dtype: opts.dtype,
-    baseMode: opts.baseMode,
+    baseMode: opts.baseMode ?? ((opts.device ?? "cpu") === "cpu" ? "input" : "initializer"),
     seed: opts.seed,
     temperature: opts.trainTemperature,
   });
