@@ -252,7 +252,7 @@ function renderDivergence(d, fromServer) {
         ["recorded record", v.recordedSeq ?? "—"],
         ["replayed actor", d.actor],
         ["design", d.design === d.recordedDesign ? (d.design ?? "—") : `${d.design} (recorded: ${d.recordedDesign})`],
-      ].map(([k, x]) => el("div", {}, el("dt", {}, k), el("dd", {}, String(x))))),
+      ].map(([k, x]) => el("div", { "data-key": k }, el("dt", {}, k), el("dd", {}, String(x))))),
     changed ? el("p", { class: "badge warn" }, "the log has changed since this replay") : null,
     el("p", {}, d.summary ? d.summary.split("\n")[0] : ""),
     el("table", { class: "data diff", id: "divergence-diff" },

@@ -107,7 +107,8 @@
       width,
       height: 230,
       scales: { x: { time: false }, y: yScale },
-      axes: [{ label: "step", size: 36 }, { size: c.log ? 64 : 56, values: (u, ticks) => ticks.map(tick) }],
+      // Steps are integers: no 0.5 ticks on the x axis.
+      axes: [{ label: "step", size: 36, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000] }, { size: c.log ? 64 : 56, values: (u, ticks) => ticks.map(tick) }],
       series: [{ label: "step", value: (u, v) => (v === null ? "—" : String(v)) }, ...c.series.map((s) => seriesOpts(c, s))],
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
