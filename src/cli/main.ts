@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   bench: async () => (await import("./bench.ts")).benchCommand,
   "bench-wire": async () => (await import("./bench-wire.ts")).benchWireCommand,
   score: async () => (await import("./score.ts")).scoreCommand,
+  pretrain: async () => (await import("./pretrain.ts")).pretrainCommand,
 };
 
 function usage(): string {
@@ -25,6 +26,7 @@ function usage(): string {
     "  bench      measure the learner's compute engine",
     "  bench-wire measure message latency and throughput between actor workers",
     "  score      log-probs of a token sequence under a Hugging Face model folder (JSON)",
+    "  pretrain   pretrain the small default model on the embedded corpus",
     "",
     "every command accepts --help, --config FILE, --json and --debug",
   ].join("\n");
