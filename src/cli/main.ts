@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   "bench-wire": async () => (await import("./bench-wire.ts")).benchWireCommand,
   score: async () => (await import("./score.ts")).scoreCommand,
   pretrain: async () => (await import("./pretrain.ts")).pretrainCommand,
+  corpus: async () => (await import("./corpus.ts")).corpusCommand,
 };
 
 function usage(): string {
@@ -27,6 +28,7 @@ function usage(): string {
     "  bench-wire measure message latency and throughput between actor workers",
     "  score      log-probs of a token sequence under a Hugging Face model folder (JSON)",
     "  pretrain   pretrain the small default model on the embedded corpus",
+    "  corpus     inspect a corpus: documents, passages, what was skipped and why",
     "",
     "every command accepts --help, --config FILE, --json and --debug",
   ].join("\n");
