@@ -19,7 +19,7 @@ beforeAll(() => {
   logPath = recordRun(dir, "ep").log;
   log = readEpisodeLog(logPath);
   index = loadEpisodeIndex(logPath);
-});
+}, 60_000);
 
 const scored = () => log.records.filter((r) => r.type === "scored").map((r) => r.msg as Scored);
 const masks = () => log.records.filter((r) => r.type === "masks").map((r) => r.msg as Masks);

@@ -36,7 +36,7 @@ beforeAll(async () => {
   errors = watchErrors(page);
   await page.goto(inspector.url);
   await page.waitForSelector("body[data-ready='1']", { timeout: 10_000 });
-});
+}, 60_000);
 afterAll(async () => {
   await browser?.close();
   await inspector?.stop();
@@ -63,11 +63,11 @@ const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(3));
 
 test.skipIf(!HAVE_CHROMIUM)("stepping to an episode shows its passage, span, masked passage, predictions, rewards and advantages as logged", async () => {
   await page.selectOption("#f-step", "1");
-  await page.waitForFunction(() => document.querySelector("#episode-list li")?.getAttribute("data-step") === "1");
+  await page.waitForFunction(`document.querySelector("#episode-list li")?.getAttribute("data-step") === "1"`);
   await page.click("#next");
   await page.click("#next");
   await page.keyboard.press("ArrowRight"); // the keyboard steps too
-  await page.waitForFunction(() => document.querySelector("#position")?.textContent === "4 / 16");
+  await page.waitForFunction(`document.querySelector("#position")?.textContent === "4 / 16"`);
   const id = (await page.getAttribute("#detail", "data-episode-id"))!;
   expect(await page.getAttribute("#detail", "data-step")).toBe("1");
   const t = truth(1, id);
@@ -109,14 +109,14 @@ test.skipIf(!HAVE_CHROMIUM)("filtering by role and reward lists exactly the epis
   await page.dispatchEvent("#f-min", "change");
   const scored = log.records.filter((r) => r.type === "scored").flatMap((r) => (r.msg as Scored).groups);
   const want = scored.filter((g) => g.role === "predictor" && g.rewards.some((x) => x >= 1)).length;
-  await page.waitForFunction((n) => document.querySelector("#list-count")?.textContent?.startsWith(`${n} episode`), want);
+  await page.waitForFunction(`document.querySelector("#list-count")?.textContent?.startsWith("${want} episode")`);
   expect(await page.locator("#episode-list li").count()).toBe(want);
   // Generator role, reward range [0.5, 1]: only rollouts the reward actor scored that high.
   await page.selectOption("#f-role", "generator");
   await page.fill("#f-min", "0.5");
   await page.dispatchEvent("#f-min", "change");
   const gen = scored.filter((g) => g.role === "generator").flatMap((g) => g.rewards).filter((x) => x >= 0.5).length;
-  await page.waitForFunction((n) => document.querySelector("#list-count")?.textContent?.startsWith(`${n} episode`), gen);
+  await page.waitForFunction(`document.querySelector("#list-count")?.textContent?.startsWith("${gen} episode")`);
   await page.click("#f-clear");
 });
 
@@ -128,12 +128,12 @@ test.skipIf(!HAVE_CHROMIUM)("the first divergence from replay --verify opens, wi
   expect(await page.locator("#divergence-diff tbody tr").count()).toBe(d.diff.length);
   expect(await page.locator("#divergence-diff tbody tr").first().locator("td").allTextContents()).toEqual([d.diff[0]!.path, d.diff[0]!.recorded, d.diff[0]!.replayed]);
   await page.click("#divergence-record");
-  await page.waitForFunction(() => document.querySelector("#divergence-record-body")?.textContent?.includes('"seq"'));
+  await page.waitForFunction(`document.querySelector("#divergence-record-body")?.textContent?.includes('"seq"')`);
   expect(JSON.parse((await page.textContent("#divergence-record-body"))!).seq).toBe(d.recordedSeq);
   await screenshot(page, "inspector-divergence");
   await page.click("#divergence-episodes");
   const passage = d.id.split("|").slice(3).join("|");
-  await page.waitForFunction((p) => document.querySelector("#f-passage")?.textContent === p, passage);
+  await page.waitForFunction(`document.querySelector("#f-passage")?.textContent === ${JSON.stringify(passage)}`);
   expect(await page.isVisible("#view-episodes")).toBe(true);
   const ids = await page.locator("#episode-list li").evaluateAll((els) => els.map((e) => e.getAttribute("data-id")));
   expect(ids.length).toBe(4);

@@ -16,7 +16,7 @@ let inspector: Inspector;
 beforeAll(() => {
   run = recordRun(dir, "srv");
   inspector = startInspector({ index: loadEpisodeIndex(run.log), logPath: run.log, port: 0 });
-});
+}, 60_000);
 afterAll(async () => {
   await inspector?.stop();
   rmSync(dir, { recursive: true, force: true });

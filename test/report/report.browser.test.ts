@@ -44,24 +44,30 @@ beforeAll(async () => {
   page.on("request", (r) => requests.push(r.url()));
   await page.goto(`file://${out}`);
   await page.waitForSelector("body[data-ready='1']", { timeout: 10_000 });
-});
+}, 60_000);
 afterAll(async () => {
   await browser?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The little of the canvas API the pixel count needs (the project's TS config has no DOM lib). */
+interface Canvas {
+  width: number;
+  height: number;
+  getContext(kind: "2d"): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } };
+}
+
 /** Pixels of the chart's canvas close to an RGB colour: proof that a series was actually drawn. */
-async function pixelsOf(chartId: string, rgb: [number, number, number]): Promise<number> {
-  return page.evaluate(
-    ([id, [r, g, b]]) => {
-      const canvas = document.querySelector(`#chart-${id} canvas`) as HTMLCanvasElement | null;
-      if (!canvas) return -1;
-      const px = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+async function pixelsOf(chartId: string, [r, g, b]: [number, number, number]): Promise<number> {
+  return page.locator(`#chart-${chartId} canvas`).evaluate(
+    (el, [r, g, b]) => {
+      const canvas = el as unknown as Canvas;
+      const px = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
       let n = 0;
       for (let i = 0; i < px.length; i += 4) if (Math.abs(px[i]! - r) < 40 && Math.abs(px[i + 1]! - g) < 40 && Math.abs(px[i + 2]! - b) < 40 && px[i + 3]! > 200) n++;
       return n;
     },
-    [chartId, rgb] as const,
+    [r, g, b] as const,
   );
 }
 
