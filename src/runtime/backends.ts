@@ -17,5 +17,9 @@ export async function createBackend(config: RunConfig): Promise<LearnerBackend> 
         grpo: config.grpo,
       });
     }
+    case "model": {
+      const { ModelBackend } = await import("../model/learner-backend.ts");
+      return ModelBackend.load(config);
+    }
   }
 }

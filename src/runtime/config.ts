@@ -16,9 +16,33 @@ export interface FaultPlan {
   kind: "throw" | "exit";
 }
 
+/** The language model the learner trains (backend "model"). */
+export interface ModelRunConfig {
+  /** Hugging Face folder: config.json, model.safetensors, tokenizer.json. */
+  dir: string;
+  device: "cpu" | "cuda";
+  /** Fixed threads and execution order: seeded samples and updates repeat bit for bit. */
+  deterministic: boolean;
+  /** LoRA adapters over a frozen base; null trains every weight. */
+  lora: { rank: number; alpha: number; targets?: string[] } | null;
+  temperature: number;
+  topP: number;
+  /** 0 disables top-k. */
+  topK: number;
+  maxNewTokens: { generator: number; predictor: number };
+  /** Generation stops at these strings (and at the model's EOS). */
+  stopStrings: string[];
+  schedule: "cosine" | "constant";
+  lr: number;
+  warmup: number;
+  minLrRatio: number;
+  /** Sequences per optimizer step; a step's batch is split into minibatches of this size. */
+  microBatch: number;
+}
+
 export interface RunConfig {
   task: "pretrainzero";
-  backend: "sim";
+  backend: "sim" | "model";
   seed: number;
   steps: number;
   /** Paragraphs per step (paper: 32). */
@@ -38,6 +62,7 @@ export interface RunConfig {
   /** Prompt templates: the paper's (with reasoning) or compact (tiny models). */
   template: TemplateName;
   sim: { genLr: number; predLr: number; maxSpanWords: number };
+  model: ModelRunConfig;
   grpo: { epsLow: number; epsHigh: number; scaleByStd: boolean; dropZeroVariance: boolean };
   faults: FaultPlan[];
 }
@@ -57,6 +82,22 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   maskMode: "all",
   template: "paper",
   sim: { genLr: 0.1, predLr: 0.05, maxSpanWords: 4 },
+  model: {
+    dir: "fixtures/default-model",
+    device: "cpu",
+    deterministic: true,
+    lora: null,
+    temperature: 1,
+    topP: 1,
+    topK: 0,
+    maxNewTokens: { generator: 24, predictor: 16 },
+    stopStrings: ["\n"],
+    schedule: "cosine",
+    lr: 1e-4,
+    warmup: 0,
+    minLrRatio: 0.1,
+    microBatch: 64,
+  },
   grpo: { epsLow: 0.2, epsHigh: 0.28, scaleByStd: true, dropZeroVariance: true },
   faults: [],
 };

@@ -1,0 +1,119 @@
+// The learner's real backend: a Hugging Face decoder on the engine. Sampling is seeded per
+// (run seed, step, role, prompt key, sample), so a request's completions never depend on which
+// other requests ran before it; training is the clipped GRPO surrogate over the step's batch,
+// split into minibatches that each take one optimizer step.
+
+import type { SampleRequest, SampleResponse, Completion } from "../protocol/messages.ts";
+import type { GrpoBatch, TrainResult } from "../rl/batch-types.ts";
+import { learningRate, type LrSchedule } from "../rl/schedule.ts";
+import type { LearnerBackend } from "../runtime/backend.ts";
+import type { ModelRunConfig, RunConfig } from "../runtime/config.ts";
+import type { GenerateRequest } from "./generate.ts";
+import type { LoraTarget } from "./lora.ts";
+import { loadModel, type LoadedModel } from "./model.ts";
+import type { TrainSequence } from "./lora.ts";
+import { encodeValue, decodeValue } from "../protocol/codec.ts";
+
+export class ModelBackend implements LearnerBackend {
+  readonly kind = "model";
+  private updates = 0;
+  /** Tokens sampled, for throughput metrics. */
+  sampledTokens = 0;
+
+  private constructor(
+    readonly model: LoadedModel,
+    private readonly run: RunConfig,
+    private readonly m: ModelRunConfig,
+  ) {}
+
+  static load(run: RunConfig): ModelBackend {
+    const m = run.model;
+    const model = loadModel(m.dir, {
+      device: m.device,
+      deterministic: m.deterministic,
+      ...(m.lora ? { lora: { rank: m.lora.rank, alpha: m.lora.alpha, ...(m.lora.targets ? { targets: m.lora.targets as LoraTarget[] } : {}) } } : {}),
+      seed: run.seed,
+      trainTemperature: m.temperature,
+    });
+    return new ModelBackend(model, run, m);
+  }
+
+  private promptIds(text: string): number[] {
+    return this.model.tokenizer.encode(text);
+  }
+
+  async sample(req: SampleRequest, _requestId: string): Promise<SampleResponse["results"]> {
+    const m = this.m;
+    const maxNewTokens = req.role === "generator" ? m.maxNewTokens.generator : m.maxNewTokens.predictor;
+    const requests: GenerateRequest[] = [];
+    for (const p of req.prompts) {
+      const prompt = this.promptIds(p.text);
+      for (let i = 0; i < req.n; i++) {
+        requests.push({
+          prompt,
+          maxNewTokens,
+          temperature: m.temperature,
+          topP: m.topP,
+          topK: m.topK,
+          stopStrings: m.stopStrings,
+          rng: { seed: this.run.seed, step: req.step, role: req.role, item: p.key, sample: i },
+        });
+      }
+    }
+    const out = await this.model.generate(requests);
+    const results: SampleResponse["results"] = [];
+    req.prompts.forEach((p, j) => {
+      const completions: Completion[] = [];
+      for (let i = 0; i < req.n; i++) {
+        const g = out[j * req.n + i]!;
+        this.sampledTokens += g.tokens.length;
+        completions.push({ text: g.text, tokens: g.tokens, logprobs: g.logprobs });
+      }
+      results.push({ key: p.key, completions });
+    });
+    return results;
+  }
+
+  async train(batch: GrpoBatch): Promise<TrainResult> {
+    const seqs: TrainSequence[] = [];
+    for (const g of batch.groups) {
+      const prompt = this.promptIds(g.prompt);
+      g.completions.forEach((c, i) => {
+        if (!c.tokens || !c.logprobs) throw new Error(`model backend: completion ${i} of ${g.key} has no tokens or log-probs (was it sampled by this backend?)`);
+        if (c.tokens.length === 0) return;
+        seqs.push({ ids: [...prompt, ...c.tokens], completionStart: prompt.length, advantage: g.advantages[i]!, behaviourLogprobs: c.logprobs });
+      });
+    }
+    if (seqs.length === 0) return { loss: 0, gradNorm: 0, clipFrac: 0 };
+    const schedule: LrSchedule = { kind: this.m.schedule, lr: this.m.lr, warmup: this.m.warmup, total: this.run.steps, minRatio: this.m.minLrRatio };
+    const lr = learningRate(this.updates, schedule);
+    let loss = 0;
+    let gradNorm = 0;
+    let clipped = 0;
+    let tokens = 0;
+    // Minibatches in a fixed order (the batch is canonically ordered): one optimizer step each.
+    for (let i = 0; i < seqs.length; i += this.m.microBatch) {
+      const r = await this.model.trainStep(seqs.slice(i, i + this.m.microBatch), { lr, epsLow: this.run.grpo.epsLow, epsHigh: this.run.grpo.epsHigh });
+      loss += r.loss * r.tokens;
+      clipped += r.clipFrac * r.tokens;
+      tokens += r.tokens;
+      gradNorm = Math.max(gradNorm, r.gradNorm);
+    }
+    this.updates++;
+    return { loss: tokens ? loss / tokens : 0, gradNorm, clipFrac: tokens ? clipped / tokens : 0 };
+  }
+
+  snapshot(): Uint8Array {
+    return encodeValue({ updates: this.updates, model: this.model.snapshot() });
+  }
+
+  restore(state: Uint8Array): void {
+    const s = decodeValue(state) as { updates: number; model: Uint8Array };
+    this.updates = s.updates;
+    this.model.restore(s.model);
+  }
+
+  digest(): string {
+    return this.model.digest().slice(0, 16);
+  }
+}
