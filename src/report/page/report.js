@@ -20,12 +20,13 @@
     return Number.isInteger(v) ? String(v) : v.toPrecision(4);
   };
 
-  /** Axis ticks: short, no trailing zeros (0.5, not 0.5000). */
-  const tick = (v) => {
+  /** Axis ticks: as many decimals as the tick spacing has (0.25 -> 2; 1000 -> 0), exponents for tiny/huge. */
+  const tick = (v, incr) => {
     if (v === null || v === undefined) return "";
     const a = Math.abs(v);
-    if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(1).replace(".0e", "e");
-    return String(Number(v.toPrecision(3)));
+    if (a !== 0 && (a < 1e-3 || a >= 1e7)) return v.toExponential(1).replace(".0e", "e");
+    const decimals = typeof incr === "number" && incr > 0 ? (String(+incr.toPrecision(6)).split(".")[1] || "").length : 2;
+    return v.toFixed(Math.min(decimals, 6));
   };
 
   // ---- the runs table
@@ -86,8 +87,10 @@
 
   function seriesOpts(c, s) {
     const fieldIdx = [...new Set(c.series.map((x) => x.field))].indexOf(s.field);
-    // One run in the chart: a colour per field. Several: the run's colour, a dash pattern per field.
-    const perRun = new Set(c.series.map((x) => x.run)).size > 1;
+    // Colour = run (as in the runs table) and dash = field, except where one run draws several
+    // fields in a report of one run or in a chart only that run recorded: then a colour per field.
+    const fields = new Set(c.series.map((x) => x.field)).size;
+    const perRun = data.runs.length > 1 && (new Set(c.series.map((x) => x.run)).size > 1 || fields === 1);
     const color = perRun ? runColor(s.run) : PALETTE[fieldIdx % PALETTE.length];
     const dash = perRun ? DASHES[fieldIdx % DASHES.length] : [];
     const pts = s.values.filter((v) => v !== null).length;
@@ -108,7 +111,7 @@
       height: 230,
       scales: { x: { time: false }, y: yScale },
       // Steps are integers: no 0.5 ticks on the x axis.
-      axes: [{ label: "step", size: 36, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000] }, { size: c.log ? 64 : 56, values: (u, ticks) => ticks.map(tick) }],
+      axes: [{ label: "step", size: 36, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000] }, { size: c.log ? 64 : 60, values: (u, splits, axis, space, incr) => splits.map((v) => tick(v, incr)) }],
       series: [{ label: "step", value: (u, v) => (v === null ? "—" : String(v)) }, ...c.series.map((s) => seriesOpts(c, s))],
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
