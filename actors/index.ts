@@ -3,7 +3,8 @@
 
 import { decodeValue } from "../src/protocol/codec.ts";
 import type { ActorId, StepStats } from "../src/protocol/messages.ts";
-import { factbookPassages } from "../src/data/factbook.ts";
+import { loadPassages } from "../src/data/corpus.ts";
+import type { RunConfig } from "../src/runtime/config.ts";
 import type { ActorFactory } from "../src/runtime/host.ts";
 import type { ActorModule } from "../src/runtime/hub.ts";
 import { createBackend } from "../src/runtime/backends.ts";
@@ -12,8 +13,21 @@ import { learnerMachine } from "./learner.ts";
 import { predictorMachine } from "./predictor.ts";
 import { rewardMachine } from "./reward.ts";
 
-export const generatorFactory: ActorFactory = (env) =>
-  generatorMachine({ config: env.config, corpus: factbookPassages() });
+/** The training split of the run's corpus, as paragraph texts. */
+export async function trainPassages(config: RunConfig): Promise<string[]> {
+  const c = config.corpus;
+  const { train } = await loadPassages(c.path, {
+    minWords: c.minWords,
+    maxWords: c.maxWords,
+    heldOutFraction: c.heldOut,
+    seed: c.seed,
+    textField: c.textField,
+  });
+  return train.map((p) => p.text);
+}
+
+export const generatorFactory: ActorFactory = async (env) =>
+  generatorMachine({ config: env.config, corpus: await trainPassages(env.config) });
 
 export const predictorFactory: ActorFactory = (env) => predictorMachine({ config: env.config });
 

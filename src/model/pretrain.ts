@@ -39,8 +39,6 @@ export interface PretrainOptions {
   weightDecay: number;
   /** Share of passages also rendered as compact task examples. */
   taskShare: number;
-  /** Share of passages held out (never trained on; the eval split). */
-  heldOut: number;
   dtype: SafetensorsDtype;
 }
 
@@ -59,7 +57,6 @@ export const DEFAULT_PRETRAIN: PretrainOptions = {
   warmup: 30,
   weightDecay: 0.1,
   taskShare: 0.3,
-  heldOut: 0.05,
   dtype: "BF16",
 };
 
@@ -88,11 +85,6 @@ export function pretrainConfigJson(o: PretrainOptions): Record<string, unknown> 
     pad_token_id: 1,
     torch_dtype: o.dtype === "BF16" ? "bfloat16" : o.dtype === "F16" ? "float16" : "float32",
   };
-}
-
-/** Held-out membership by passage hash: stable whatever the corpus order. */
-export function isHeldOut(passage: string, seed: number, share: number): boolean {
-  return rng({ seed, step: 0, role: "heldout", item: passage }).float() < share;
 }
 
 /** A random 1–3 word span that masks validly, for rendering task examples. */
@@ -181,19 +173,17 @@ export interface PretrainResult {
   params: number;
   trainTokens: number;
   trainPassages: number;
-  heldOutPassages: number;
   losses: number[];
   seconds: number;
 }
 
-/** Trains the tokenizer and the model and writes an HF folder to `outDir`. */
+/** Trains the tokenizer and the model on `train` (the corpus' training split) and writes an HF folder to `outDir`. */
 export async function pretrain(
-  passages: readonly string[],
+  train: readonly string[],
   outDir: string,
   o: PretrainOptions,
   onStep?: (s: PretrainStep) => void,
 ): Promise<PretrainResult> {
-  const train = passages.filter((p) => !isHeldOut(p, o.seed, o.heldOut));
   const docs = pretrainDocuments(train, o);
   const bpe = trainBpe(docs, { vocabSize: o.vocabSize, specialTokens: [EOS, PAD] });
   const tjson = tokenizerJson(bpe);
@@ -264,7 +254,6 @@ export async function pretrain(
     params: layout.total,
     trainTokens: o.steps * B * T,
     trainPassages: train.length,
-    heldOutPassages: passages.length - train.length,
     losses,
     seconds,
   };

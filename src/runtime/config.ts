@@ -40,9 +40,23 @@ export interface ModelRunConfig {
   microBatch: number;
 }
 
+/** Where the paragraphs come from (src/data/corpus.ts); the held-out split is never trained on. */
+export interface CorpusConfig {
+  /** A corpus file or folder, or "factbook" (the embedded default). */
+  path: string;
+  minWords: number;
+  maxWords: number;
+  heldOut: number;
+  /** Seed of the held-out assignment (by document). */
+  seed: number;
+  /** JSONL text field. */
+  textField: string;
+}
+
 export interface RunConfig {
   task: "pretrainzero";
   backend: "sim" | "model";
+  corpus: CorpusConfig;
   seed: number;
   steps: number;
   /** Paragraphs per step (paper: 32). */
@@ -70,6 +84,7 @@ export interface RunConfig {
 export const DEFAULT_RUN_CONFIG: RunConfig = {
   task: "pretrainzero",
   backend: "sim",
+  corpus: { path: "factbook", minWords: 40, maxWords: 160, heldOut: 0.05, seed: 0, textField: "text" },
   seed: 1,
   steps: 100,
   passages: 32,

@@ -6,7 +6,7 @@ import { factbookPassages } from "../../src/data/factbook.ts";
 import { frozenBinding } from "../../src/model/decoder.ts";
 import { loadDecoderConfig } from "../../src/model/hf-config.ts";
 import { LogprobScorer } from "../../src/model/logprobs.ts";
-import { DEFAULT_PRETRAIN, isHeldOut, pretrain, pretrainDocuments } from "../../src/model/pretrain.ts";
+import { DEFAULT_PRETRAIN, pretrain, pretrainDocuments } from "../../src/model/pretrain.ts";
 import { openModelWeights } from "../../src/model/safetensors.ts";
 import { TextTokenizer } from "../../src/model/tokenizer.ts";
 
@@ -22,13 +22,6 @@ test("a share of documents is rendered in the compact task formats", () => {
   expect(gen).toBeGreaterThan(10);
   expect(pred).toBeGreaterThan(10);
   expect(docs.length).toBe(passages.length + gen + pred);
-});
-
-test("the held-out split is a stable function of the passage", () => {
-  const a = passages.filter((p) => isHeldOut(p, 1, 0.2));
-  expect(a).toEqual([...passages].reverse().filter((p) => isHeldOut(p, 1, 0.2)).reverse());
-  expect(a.length).toBeGreaterThan(10);
-  expect(a.length).toBeLessThan(60);
 });
 
 test("pretraining lowers the loss and writes a folder the model loaders read back", async () => {
