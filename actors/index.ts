@@ -41,7 +41,7 @@ export const learnerFactory: ActorFactory = async (env) => {
     backend.restore(saved.backend);
     resume = { step: saved.step, version: saved.version, lastStats: saved.lastStats ?? undefined };
   }
-  return learnerMachine({ config: env.config, backend, checkpoint: env.checkpoint, resume });
+  return learnerMachine({ config: env.config, backend, checkpoint: env.checkpoint, timing: env.timing, resume });
 };
 
 export const ACTORS: Record<ActorId, ActorModule> = {

@@ -19,7 +19,7 @@ import { DEFAULT_GRPO } from "../src/rl/grpo.ts";
 import type { TrainResult } from "../src/rl/batch-types.ts";
 import type { LearnerBackend } from "../src/runtime/backend.ts";
 import type { RunConfig } from "../src/runtime/config.ts";
-import { post, type Inbound } from "../src/runtime/host.ts";
+import { post, type Inbound, type LearnerTiming } from "../src/runtime/host.ts";
 import type { Role } from "../src/protocol/messages.ts";
 
 export interface LearnerDeps {
@@ -27,6 +27,8 @@ export interface LearnerDeps {
   backend: LearnerBackend;
   /** Where the step/version/backend state is handed after each update (the supervisor). */
   checkpoint(version: number, state: Uint8Array): void;
+  /** Where the step's wall-clock timing goes; never into a message, so logs stay deterministic. */
+  timing?(t: LearnerTiming): void;
   /** State restored after a restart, as produced by learnerState(). */
   resume?: { step: number; version: number; lastStats?: StepStats };
 }
@@ -46,6 +48,8 @@ interface LearnerContext {
   scored: ScoredGroup[];
   passagesScored: number;
   lastStats?: StepStats;
+  /** Wall-clock accounting of the current step (reported, never recorded). */
+  clock: { sampleMs: number; trainMs: number; sampledTokens: number; completions: number };
 }
 
 type LearnerEvent = Inbound<SampleRequest> | Inbound<Scored>;
@@ -64,11 +68,16 @@ export function learnerMachine(deps: LearnerDeps) {
   return setup({
     types: { context: {} as LearnerContext, events: {} as LearnerEvent },
     actors: {
-      sample: fromPromise<SampleResponse["results"], { backend: LearnerBackend; req: Inbound<SampleRequest> }>(
-        ({ input }) => input.backend.sample(input.req, input.req.id),
+      sample: fromPromise<{ results: SampleResponse["results"]; ms: number }, { backend: LearnerBackend; req: Inbound<SampleRequest> }>(
+        async ({ input }) => {
+          const t0 = performance.now();
+          const results = await input.backend.sample(input.req, input.req.id);
+          return { results, ms: performance.now() - t0 };
+        },
       ),
-      train: fromPromise<{ result: TrainResult; stats: StepStats }, { ctx: LearnerContext }>(async ({ input }) => {
+      train: fromPromise<{ result: TrainResult; stats: StepStats; ms: number }, { ctx: LearnerContext }>(async ({ input }) => {
         const { ctx } = input;
+        const t0 = performance.now();
         const { batch, stats } = assembleBatch({
           step: ctx.step,
           version: ctx.version,
@@ -78,7 +87,7 @@ export function learnerMachine(deps: LearnerDeps) {
           trainRoles: trainRoles(ctx.config),
         });
         const result = await ctx.backend.train(batch);
-        return { result, stats: { ...stats, ...result } };
+        return { result, stats: { ...stats, ...result }, ms: performance.now() - t0 };
       }),
     },
     actions: {
@@ -100,7 +109,12 @@ export function learnerMachine(deps: LearnerDeps) {
       }),
       respond: assign(({ context, event, system }) => {
         const req = context.queue[0]!;
-        const results = (event as unknown as { output: SampleResponse["results"] }).output;
+        const { results, ms } = (event as unknown as { output: { results: SampleResponse["results"]; ms: number } }).output;
+        context.clock.sampleMs += ms;
+        for (const r of results) {
+          context.clock.completions += r.completions.length;
+          for (const c of r.completions) context.clock.sampledTokens += c.tokens?.length ?? 0;
+        }
         const res: SampleResponse = { type: "sample.response", request: req.id, step: req.step, version: context.version, role: req.role, results };
         post(system, req.from, { ...res, id: messageId(req.step, "learner", "sample.response", req.id) });
         const byKey = new Map(req.prompts.map((p) => [p.key, p.text]));
@@ -108,8 +122,10 @@ export function learnerMachine(deps: LearnerDeps) {
         return { queue: context.queue.slice(1) };
       }),
       finishUpdate: assign(({ context, event }) => {
-        const out = (event as unknown as { output: { stats: StepStats } }).output;
+        const out = (event as unknown as { output: { stats: StepStats; ms: number } }).output;
+        deps.timing?.({ step: context.step, ...context.clock, trainMs: out.ms });
         return {
+          clock: { sampleMs: 0, trainMs: 0, sampledTokens: 0, completions: 0 },
           step: context.step + 1,
           version: context.version + 1,
           rollouts: new Map<string, Rollout>(),
@@ -139,6 +155,7 @@ export function learnerMachine(deps: LearnerDeps) {
       scored: [],
       passagesScored: 0,
       lastStats: deps.resume?.lastStats,
+      clock: { sampleMs: 0, trainMs: 0, sampledTokens: 0, completions: 0 },
     },
     initial: "announcing",
     states: {

@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   score: async () => (await import("./score.ts")).scoreCommand,
   pretrain: async () => (await import("./pretrain.ts")).pretrainCommand,
   corpus: async () => (await import("./corpus.ts")).corpusCommand,
+  report: async () => (await import("./report.ts")).reportCommand,
 };
 
 function usage(): string {
@@ -23,7 +24,8 @@ function usage(): string {
     "  train      train by self-play (currently runs the simulator; see --help)",
     "  simulate   the PretrainZero loop against simulated policies",
     "  replay     re-drive an actor from an episode log and verify it bit for bit",
-    "  inspect    list or check the records of an episode log",
+    "  inspect    serve the episode inspector for a run or log on localhost (or --list)",
+    "  report     write one self-contained report.html with charts over steps for one or more runs",
     "  bench      measure the learner's compute engine",
     "  bench-wire measure message latency and throughput between actor workers",
     "  score      log-probs of a token sequence under a Hugging Face model folder (JSON)",

@@ -21,7 +21,11 @@ export interface ActorEnv {
   restore?: Uint8Array;
   /** Learner only: hand the supervisor a state it can restart from. */
   checkpoint(version: number, state: Uint8Array): void;
+  /** Learner only: report the step's timing (kept out of the messages so logs stay deterministic). */
+  timing(t: LearnerTiming): void;
 }
+
+export type LearnerTiming = Omit<Extract<ControlFrame, { c: "timing" }>, "c">;
 
 export type ActorFactory = (env: ActorEnv) => AnyActorLogic | Promise<AnyActorLogic>;
 
@@ -94,6 +98,7 @@ export function serveActor(actorId: ActorId, factory: ActorFactory, port: Port, 
       incarnation: frame.incarnation,
       restore: frame.restore,
       checkpoint: (version, state) => port.post({ c: { c: "checkpoint", version, state } }),
+      timing: (t) => port.post({ c: { c: "timing", ...t } }),
     };
     const logic = await factory(env);
     const root = createActor(hostLogic(actorId, logic, port, clock));

@@ -5,7 +5,7 @@
 import { decodeEnvelope, encodeEnvelope } from "../protocol/codec.ts";
 import { ACTOR_IDS, STAGE_RANK, type ActorId, type Envelope, type PolicyVersion, type StepStats } from "../protocol/messages.ts";
 import type { RunConfig, TransportKind } from "./config.ts";
-import { serveActor, type ActorFactory } from "./host.ts";
+import { serveActor, type ActorFactory, type LearnerTiming } from "./host.ts";
 import { inProcessPair, workerPort, type ControlFrame, type Frame, type Port } from "./port.ts";
 import { WireClock } from "./wire-clock.ts";
 
@@ -22,6 +22,13 @@ export interface HubOptions {
   /** Receives each completed step's envelopes, in canonical order. */
   record?: (envelopes: Envelope[]) => void;
   onVersion?: (v: PolicyVersion) => void;
+  onTiming?: (t: LearnerTiming) => void;
+  /** Every learner checkpoint (after each update), e.g. to write some of them to disk. */
+  onCheckpoint?: (version: number, state: Uint8Array) => void;
+  /** Learner state to start from (resume). */
+  learnerState?: Uint8Array;
+  /** End the run once this step begins (an interruption that can be resumed). */
+  stopAtStep?: number;
   /** Restarts allowed per actor before the run fails. */
   maxRestarts?: number;
 }
@@ -68,7 +75,9 @@ export class Hub {
   private finished = false;
   private readonly stopped = new Map<ActorId, (wireMs: number) => void>();
 
-  constructor(private readonly opts: HubOptions) {}
+  constructor(private readonly opts: HubOptions) {
+    this.snapshot = opts.learnerState;
+  }
 
   run(): Promise<RunResult> {
     return new Promise<RunResult>((resolve, reject) => {
@@ -151,6 +160,10 @@ export class Hub {
     if (c.c === "checkpoint" && from === "learner") {
       this.snapshot = c.state;
       this.inbox.set("learner", []);
+      this.opts.onCheckpoint?.(c.version, c.state);
+    } else if (c.c === "timing" && from === "learner") {
+      const { c: _c, ...t } = c;
+      this.opts.onTiming?.(t);
     } else if (c.c === "failed") {
       this.onDeath(from, this.conns.get(from)!, c.error);
     }
@@ -166,7 +179,7 @@ export class Hub {
     for (const s of this.seen.keys()) if (s < v.step - 1) this.seen.delete(s);
     this.flush(v.step);
     this.opts.onVersion?.(v);
-    if (v.step >= this.opts.config.steps) this.finish();
+    if (v.step >= Math.min(this.opts.config.steps, this.opts.stopAtStep ?? Infinity)) this.finish();
   }
 
   private flush(beforeStep: number): void {

@@ -8,6 +8,8 @@ export type ControlFrame =
   | { c: "start"; config: RunConfig; actor: string; incarnation: number; restore?: Uint8Array }
   | { c: "checkpoint"; version: number; state: Uint8Array }
   | { c: "failed"; error: string }
+  /** Learner only: where the step's time went and how many tokens it sampled (never recorded: wall time). */
+  | { c: "timing"; step: number; sampleMs: number; trainMs: number; sampledTokens: number; completions: number }
   | { c: "stop" }
   /** Reply to stop: this host's time on the wire. */
   | { c: "stopped"; wireMs: number };

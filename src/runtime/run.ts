@@ -4,7 +4,7 @@
 import { EpisodeLogWriter } from "../protocol/log.ts";
 import type { ActorId, PolicyVersion } from "../protocol/messages.ts";
 import type { RunConfig, TransportKind } from "./config.ts";
-import { Hub, type ActorModule, type RunResult } from "./hub.ts";
+import { Hub, type ActorModule, type HubOptions, type RunResult } from "./hub.ts";
 
 export interface RunOptions {
   config: RunConfig;
@@ -15,6 +15,12 @@ export interface RunOptions {
   /** Header "command" field of the log. */
   command?: string;
   onVersion?: (v: PolicyVersion) => void;
+  onTiming?: HubOptions["onTiming"];
+  onCheckpoint?: HubOptions["onCheckpoint"];
+  learnerState?: Uint8Array;
+  stopAtStep?: number;
+  /** Append to this existing log instead of creating one (resume); it must end before the resumed step. */
+  appendToLog?: boolean;
   maxRestarts?: number;
 }
 
@@ -25,7 +31,9 @@ export interface RunOutcome extends RunResult {
 
 export async function runSelfPlay(opts: RunOptions): Promise<RunOutcome> {
   const writer = opts.recordPath
-    ? EpisodeLogWriter.create(opts.recordPath, { command: opts.command ?? "simulate", config: opts.config })
+    ? opts.appendToLog
+      ? EpisodeLogWriter.reopen(opts.recordPath)
+      : EpisodeLogWriter.create(opts.recordPath, { command: opts.command ?? "simulate", config: opts.config })
     : null;
   let records = 0;
   try {
@@ -35,6 +43,10 @@ export async function runSelfPlay(opts: RunOptions): Promise<RunOutcome> {
       actors: opts.actors,
       maxRestarts: opts.maxRestarts,
       onVersion: opts.onVersion,
+      onTiming: opts.onTiming,
+      onCheckpoint: opts.onCheckpoint,
+      learnerState: opts.learnerState,
+      stopAtStep: opts.stopAtStep,
       record: writer
         ? (envs) => {
             writer.append(envs.map((e) => ({ step: e.msg.step, from: e.from, to: e.to, id: e.id, msg: e.msg })));

@@ -20,7 +20,7 @@ const log = join(dir, "run.spzlog");
 let recordRun: ReturnType<typeof cli>;
 beforeAll(() => {
   recordRun = cli("simulate", ...SMALL, "--record", log, "--json");
-});
+}, 120_000);
 
 test("simulate says it is a simulation, prints a metrics row per step and ends with a JSON summary", () => {
   expect(recordRun.code).toBe(0);
