@@ -1,19 +1,23 @@
-// `bun run train`: the trainer. Until the ONNX learner backend lands, it runs the simulator and says so.
+// `bun run train`: PretrainZero self-play training of a language model on the engine (or, with
+// --backend sim, of the simulated policies).
 
 import { defineCommand } from "./args.ts";
-import { RUN_FLAGS, simulate, SIMULATION_BANNER } from "./simulate.ts";
+import { MODEL_FLAGS, RUN_FLAGS, runSelfPlayCommand, SIM_FLAGS, SIMULATION_BANNER } from "./self-play.ts";
 
 export const trainCommand = defineCommand(
   {
     name: "train",
-    summary: "Train by self-play. For now this runs the simulator: the ONNX model backend is not built yet.",
-    flags: RUN_FLAGS,
-    examples: ["bun run train --steps 100", "bun run train --steps 50 --run first --record runs/first.spzlog"],
+    summary: "Train a language model by PretrainZero self-play (generator masks, predictor fills in, both trained with GRPO).",
+    flags: [...MODEL_FLAGS, ...RUN_FLAGS, ...SIM_FLAGS],
+    examples: [
+      "bun run train                                            # the shipped model on the embedded corpus, CPU",
+      "bun run train --model path/to/Qwen3-0.6B-Base --template paper --lora-rank 16",
+      "bun run train --corpus ../shared/data/enwiki-sample-pages-articles.xml.bz2 --steps 50",
+      "bun run train --run long --checkpoint-every 10 && bun run train --resume runs/long",
+    ],
   },
-  (args) =>
-    simulate(
-      args,
-      "train: no model backend exists yet, so this runs the SIMULATOR (bun run simulate).\n" + SIMULATION_BANNER,
-      "train",
-    ),
+  (args) => {
+    const backend = args.flags.backend as "model" | "sim";
+    return runSelfPlayCommand(args, { command: "train", backend, ...(backend === "sim" ? { banner: SIMULATION_BANNER } : {}) });
+  },
 );

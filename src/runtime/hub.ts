@@ -73,6 +73,7 @@ export class Hub {
   private settle!: { resolve(r: RunResult): void; reject(e: unknown): void };
   private startedAt = 0;
   private finished = false;
+  private announced = false;
   private readonly stopped = new Map<ActorId, (wireMs: number) => void>();
 
   constructor(private readonly opts: HubOptions) {
@@ -171,14 +172,17 @@ export class Hub {
 
   private onPolicyVersion(v: PolicyVersion): void {
     this.finalDigest = v.digest;
-    if (v.stats) this.stats.push(v.stats);
+    // A resumed learner re-announces the version it was checkpointed at; that update is not new.
+    const resumedAnnouncement = this.opts.learnerState !== undefined && !this.announced;
+    this.announced = true;
+    if (v.stats && !resumedAnnouncement) this.stats.push(v.stats);
     // A new step begins: stateless actors need nothing older to be rebuilt.
     for (const id of ["generator", "predictor", "reward"] as const) {
       this.inbox.set(id, this.inbox.get(id)!.filter((e) => e.msg.step >= v.step));
     }
     for (const s of this.seen.keys()) if (s < v.step - 1) this.seen.delete(s);
     this.flush(v.step);
-    this.opts.onVersion?.(v);
+    if (!resumedAnnouncement) this.opts.onVersion?.(v);
     if (v.step >= Math.min(this.opts.config.steps, this.opts.stopAtStep ?? Infinity)) this.finish();
   }
 

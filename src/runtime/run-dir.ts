@@ -40,3 +40,21 @@ export function createRunDir(root: string, name: string, config: unknown, meta: 
   writeFileSync(dir.metricsPath, "");
   return dir;
 }
+
+/** Opens an existing run folder (for --resume): a path, or a name under `root`. */
+export function openRunDir(pathOrName: string, root = "runs"): RunDir {
+  const path = existsSync(join(pathOrName, "config.json")) ? resolve(pathOrName) : resolve(root, pathOrName);
+  if (!existsSync(join(path, "config.json"))) {
+    throw Object.assign(new Error(`${pathOrName} is not a run folder (no config.json); accepted: a folder written by train or simulate`), { exitCode: 2 });
+  }
+  const dir: RunDir = {
+    path,
+    name: path.split("/").at(-1)!,
+    metricsPath: join(path, "metrics.jsonl"),
+    configPath: join(path, "config.json"),
+    appendMetrics(row) {
+      appendFileSync(dir.metricsPath, `${JSON.stringify(row)}\n`);
+    },
+  };
+  return dir;
+}

@@ -48,10 +48,13 @@ test("simulate writes a run folder with its config and one metrics line per step
   expect(JSON.parse(again.out.trim().split("\n").at(-1)!).run).toBe(join(dir, "runs", "metrics-check-2"));
 });
 
-test("train says that it runs the simulator until a model backend exists", () => {
-  const r = cli("train", "--steps", "1", "--passages", "2", "--transport", "inproc");
+test("train --backend sim says it is a simulation; train on a folder that is no model is refused", () => {
+  const r = cli("train", "--backend", "sim", "--steps", "1", "--passages", "2", "--transport", "inproc");
   expect(r.code).toBe(0);
-  expect(r.out).toMatch(/runs the SIMULATOR/);
+  expect(r.out).toMatch(/^SIMULATION/m);
+  const bad = cli("train", "--model", dir, "--steps", "1");
+  expect(bad.code).toBe(2);
+  expect(bad.err).toMatch(/is not a model folder/);
 });
 
 test("replay --verify of an untouched recording passes", () => {
