@@ -1,0 +1,161 @@
+// Runs pyodide inside the sandbox subprocess, on a worker thread so the subprocess's main thread
+// stays free to raise the interrupt flag at the time limit. Before the first user job it cuts every
+// path from Python to JavaScript and strips this thread's JS realm, so that even a Python escape
+// that reaches a JS object finds no globals, no Function constructor and no eval.
+
+import { loadPyodide, type PyodideAPI } from "pyodide";
+import * as fs from "node:fs";
+
+export interface WorkerInit {
+  type: "init";
+  indexURL: string;
+  /** The interrupt flag shared with the subprocess's main thread (pyodide reads it as SIGINT). */
+  interrupt: SharedArrayBuffer;
+  memoryMb: number;
+}
+export interface WorkerJob {
+  type: "job";
+  id: number;
+  request: string;
+}
+export type WorkerReply =
+  | { type: "ready"; bootMs: number; heapMb: number }
+  | { type: "result"; id: number; verdict: string; memoryHit: boolean }
+  | { type: "fatal"; message: string };
+
+declare const self: Worker;
+
+// The heap cap. Emscripten grows the heap through Memory.prototype.grow; refusing it makes malloc
+// fail, which Python raises as MemoryError. Captured before pyodide loads, unreachable afterwards.
+const realGrow = WebAssembly.Memory.prototype.grow;
+let capBytes = Number.POSITIVE_INFINITY;
+let memoryHit = false;
+WebAssembly.Memory.prototype.grow = function grow(this: WebAssembly.Memory, delta: number): number {
+  if (this.buffer.byteLength + delta * 65536 > capBytes) {
+    memoryHit = true;
+    throw new RangeError("sandbox memory cap");
+  }
+  return realGrow.call(this, delta);
+};
+
+// Kept before stripRealm removes the globals.
+const post = (m: WorkerReply): void => self.postMessage(m);
+const now = performance.now.bind(performance);
+const harnessSource = fs.readFileSync(new URL("./harness.py", import.meta.url), "utf8");
+
+type Handle = (requestJson: string) => string;
+
+async function boot(init: WorkerInit): Promise<Handle> {
+  const t0 = now();
+  // jsglobals: the `js` module is an empty null-prototype object, not globalThis.
+  const py: PyodideAPI = await loadPyodide({
+    indexURL: init.indexURL,
+    jsglobals: Object.create(null) as object,
+    env: { PYTHONHASHSEED: "0", HOME: "/home/pyodide" },
+    stdout: () => {},
+    stderr: () => {},
+    packages: [],
+    checkAPIVersion: true,
+  });
+  const scope = py.runPython("dict()");
+  py.runPython(harnessSource, { globals: scope });
+  py.unregisterJsModule("js");
+  py.unregisterJsModule("pyodide_js");
+  const handle = py.runPython("isolate()", { globals: scope }) as Handle;
+  py.setInterruptBuffer(new Int32Array(init.interrupt));
+  // Warm the paths a first job takes (parse, compile, repr) so the first verdict is not an outlier.
+  handle(JSON.stringify({ op: "run", program: "def f(a):\n    return a", input: "1" }));
+  const heapBytes = (py as unknown as { _module: { HEAPU8: Uint8Array } })._module.HEAPU8.byteLength;
+  capBytes = Math.max(init.memoryMb * 1024 * 1024, heapBytes);
+  emptyApi(py);
+  stripRealm();
+  post({ type: "ready", bootMs: now() - t0, heapMb: heapBytes / (1024 * 1024) });
+  return handle;
+}
+
+/** Deletes every member of the pyodide API object (FS, mountNodeFS, _module, loadPackage, ...) in case Python reaches it. */
+function emptyApi(py: PyodideAPI): void {
+  const api = py as unknown as Record<string, unknown>;
+  for (const key of Object.getOwnPropertyNames(api)) {
+    try {
+      delete api[key];
+    } catch {
+      // non-configurable: leave it
+    }
+  }
+  Object.setPrototypeOf(api, null);
+}
+
+/** Removes host capabilities from this thread's globals and makes new JS code uncompilable. */
+function stripRealm(): void {
+  const g = globalThis as unknown as Record<string, unknown>;
+  const names = [
+    "Bun", "process", "require", "module", "exports", "fetch", "WebSocket", "Worker", "navigator", "eval",
+    "Request", "Response", "Headers", "XMLHttpRequest", "EventSource", "importScripts", "Buffer", "Deno",
+    "BroadcastChannel", "MessageChannel", "SharedWorker", "crypto", "performance", "setTimeout", "setInterval",
+    "setImmediate", "queueMicrotask", "__dirname", "__filename", "Loader", "ShadowRealm",
+  ];
+  for (const name of names) {
+    try {
+      delete g[name];
+    } catch {
+      // fall through to overwrite
+    }
+    if (name in g) {
+      try {
+        Object.defineProperty(g, name, { value: undefined, writable: false, configurable: false });
+      } catch {
+        // non-configurable and non-writable: nothing more to do from JS
+      }
+    }
+  }
+  // Every function's .constructor leads to a Function constructor that compiles strings.
+  const ctors = [
+    function () {}.constructor,
+    async function () {}.constructor,
+    function* () {}.constructor,
+    async function* () {}.constructor,
+  ];
+  for (const ctor of ctors) {
+    Object.defineProperty((ctor as { prototype: object }).prototype, "constructor", {
+      value: undefined,
+      writable: false,
+      configurable: false,
+    });
+  }
+  // pyodide's proxies test `x instanceof Function`, so the global stays, as a stub that keeps the
+  // prototype (instanceof still works) but refuses to compile anything.
+  const stub = function Function(): never {
+    throw new TypeError("code generation is disabled in the sandbox");
+  };
+  stub.prototype = Function.prototype;
+  Object.defineProperty(g, "Function", { value: stub, writable: false, configurable: false });
+}
+
+let handle: Handle | undefined;
+self.onmessage = (event: MessageEvent<WorkerInit | WorkerJob>) => {
+  const msg = event.data;
+  if (msg.type === "init") {
+    boot(msg).then(
+      (h) => {
+        handle = h;
+      },
+      (e: unknown) => post({ type: "fatal", message: `boot failed: ${String(e)} ${(e as Error).stack ?? ""}` }),
+    );
+    return;
+  }
+  if (!handle) {
+    post({ type: "fatal", message: "job before ready" });
+    return;
+  }
+  memoryHit = false;
+  let verdict: string;
+  try {
+    verdict = handle(msg.request);
+  } catch (e) {
+    // A JS-level failure (wasm stack overflow, pyodide fatal error): the runtime may be corrupt.
+    post({ type: "fatal", message: String(e).slice(0, 500) });
+    return;
+  }
+  post({ type: "result", id: msg.id, verdict, memoryHit });
+};
