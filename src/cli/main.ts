@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   pretrain: async () => (await import("./pretrain.ts")).pretrainCommand,
   corpus: async () => (await import("./corpus.ts")).corpusCommand,
   report: async () => (await import("./report.ts")).reportCommand,
+  eval: async () => (await import("./eval.ts")).evalCommand,
 };
 
 function usage(): string {
@@ -25,6 +26,7 @@ function usage(): string {
     "  simulate   the PretrainZero loop against simulated policies",
     "  replay     re-drive an actor from an episode log and verify it bit for bit",
     "  inspect    serve the episode inspector for a run or log on localhost (or --list)",
+    "  eval       held-out masked-span accuracy and next-token loss of a model or runs (--compare)",
     "  report     write one self-contained report.html with charts over steps for one or more runs",
     "  bench      measure the learner's compute engine",
     "  bench-wire measure message latency and throughput between actor workers",

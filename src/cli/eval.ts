@@ -1,0 +1,109 @@
+// `bun run eval`: held-out masked-span exact-match accuracy and next-token loss, for a model folder,
+// a run's newest checkpoint, or several runs side by side (--compare).
+
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadPassages } from "../data/corpus.ts";
+import { evalMaskSet, evaluate, type EvalResult } from "../eval/pretrainzero-eval.ts";
+import { ModelBackend } from "../model/learner-backend.ts";
+import { loadModel, type LoadedModel } from "../model/model.ts";
+import { decodeValue } from "../protocol/codec.ts";
+import { latestGoodCheckpoint } from "../runtime/checkpoint.ts";
+import { DEFAULT_RUN_CONFIG, type CorpusConfig, type RunConfig } from "../runtime/config.ts";
+import { openRunDir } from "../runtime/run-dir.ts";
+import { TEMPLATE_NAMES, type TemplateName } from "../tasks/pretrainzero/prompts.ts";
+import { defineCommand, InputError } from "./args.ts";
+import { Progress } from "./progress.ts";
+
+interface Subject {
+  label: string;
+  model: LoadedModel;
+  corpus: CorpusConfig;
+  template: TemplateName;
+  step: number | null;
+  cache?: string;
+}
+
+async function subjectOfRun(path: string): Promise<Subject> {
+  const dir = openRunDir(path);
+  const saved = JSON.parse(readFileSync(dir.configPath, "utf8")) as { config: RunConfig };
+  const config = saved.config;
+  if (config.backend !== "model") throw new InputError(`run ${dir.path} trained the simulator, not a model; accepted: runs of train with --backend model`);
+  const backend = ModelBackend.load(config);
+  const { checkpoint, skipped } = latestGoodCheckpoint(join(dir.path, "checkpoints"));
+  for (const s of skipped) console.error(`warning: skipping checkpoint ${s.path}: ${s.reason}`);
+  let step: number | null = null;
+  if (checkpoint) {
+    const state = decodeValue(checkpoint.files["learner.bin"]!) as { step: number; backend: Uint8Array };
+    backend.restore(state.backend);
+    step = state.step;
+  } else {
+    console.error(`warning: run ${dir.path} has no checkpoint; evaluating its initial model`);
+  }
+  return { label: dir.name, model: backend.model, corpus: config.corpus, template: config.template, step, cache: join(dir.path, `eval-${step ?? 0}.json`) };
+}
+
+export const evalCommand = defineCommand(
+  {
+    name: "eval",
+    summary: "Score a model or runs on held-out passages: masked-span exact-match accuracy (fixed seeded masks, greedy) and next-token loss.",
+    positionals: [{ name: "RUN", help: "run folders to evaluate (their newest checkpoints), shown side by side", variadic: true }],
+    flags: [
+      { name: "model", type: "path", help: "evaluate this Hugging Face folder (the base model)" },
+      { name: "compare", type: "boolean", default: false, help: "print one table of all runs given (and --model, as the base)" },
+      { name: "corpus", type: "string", help: "corpus whose held-out split is used (default: the run's, or factbook)" },
+      { name: "template", type: "enum", values: TEMPLATE_NAMES, help: "predictor prompt template (default: the run's, or compact)" },
+      { name: "limit", type: "int", min: 1, default: 200, help: "held-out passages to use" },
+      { name: "seed", type: "int", min: 0, default: 0, help: "seed of the mask set" },
+      { name: "max-new-tokens", type: "int", min: 1, default: 16, help: "tokens generated per answer" },
+      { name: "batch", type: "int", min: 1, default: 32, help: "sequences per ORT run" },
+      { name: "fresh", type: "boolean", default: false, help: "recompute even when a run has a cached eval for its checkpoint" },
+    ],
+    examples: [
+      "bun run eval --model fixtures/default-model",
+      "bun run eval runs/pz runs/random-span --model fixtures/default-model --compare",
+    ],
+  },
+  async (args) => {
+    const f = args.flags;
+    const runs = args.positionals;
+    if (!f.model && runs.length === 0) throw new InputError("nothing to evaluate: give --model DIR and/or run folders");
+    const subjects: Subject[] = [];
+    const defaults = DEFAULT_RUN_CONFIG;
+    if (f.model) {
+      const dir = f.model as string;
+      if (!existsSync(join(dir, "config.json"))) throw new InputError(`--model ${dir} is not a model folder (no config.json)`);
+      subjects.push({ label: `base (${dir})`, model: loadModel(dir, { deterministic: true }), corpus: { ...defaults.corpus, minWords: 20, maxWords: 60 }, template: "compact", step: null });
+    }
+    for (const r of runs) subjects.push(await subjectOfRun(r));
+    const results: { subject: Subject; result: EvalResult }[] = [];
+    for (const s of subjects) {
+      const corpus = { ...s.corpus, ...(f.corpus ? { path: f.corpus as string } : {}) };
+      const template = (f.template as TemplateName | undefined) ?? s.template;
+      const key = JSON.stringify({ corpus, template, limit: f.limit, seed: f.seed, maxNew: f["max-new-tokens"] });
+      if (s.cache && !f.fresh && existsSync(s.cache)) {
+        const cached = JSON.parse(readFileSync(s.cache, "utf8")) as { key: string; result: EvalResult };
+        if (cached.key === key) {
+          results.push({ subject: s, result: cached.result });
+          continue;
+        }
+      }
+      const { heldOut } = await loadPassages(corpus.path, { minWords: corpus.minWords, maxWords: corpus.maxWords, heldOutFraction: corpus.heldOut, seed: corpus.seed, textField: corpus.textField });
+      if (heldOut.length === 0) throw new InputError(`corpus ${corpus.path} has no held-out passages; raise its held-out share`);
+      const masks = evalMaskSet(heldOut.slice(0, f.limit as number).map((p) => p.text), f.seed as number);
+      const progress = new Progress({ total: masks.length, label: `eval ${s.label}` });
+      const result = await evaluate(s.model, masks, { template, maxNewTokens: f["max-new-tokens"] as number, stopStrings: ["\n"], batch: f.batch as number }, (d) => progress.update(d));
+      progress.done();
+      if (s.cache) writeFileSync(s.cache, `${JSON.stringify({ key, result }, null, 2)}\n`);
+      results.push({ subject: s, result });
+    }
+    const w = Math.max(12, ...results.map((r) => r.subject.label.length));
+    console.log(`${"model".padEnd(w)}  ${"step".padStart(5)}  ${"masks".padStart(5)}  ${"mask_acc".padStart(8)}  ${"nll".padStart(7)}  ${"ppl".padStart(8)}`);
+    for (const { subject: s, result: r } of results) {
+      console.log(`${s.label.padEnd(w)}  ${String(s.step ?? "-").padStart(5)}  ${String(r.masks).padStart(5)}  ${r.maskAccuracy.toFixed(4).padStart(8)}  ${r.nll.toFixed(4).padStart(7)}  ${Math.exp(r.nll).toFixed(2).padStart(8)}`);
+    }
+    if (args.json) console.log(JSON.stringify({ results: results.map((r) => ({ label: r.subject.label, step: r.subject.step, ...r.result })) }));
+    for (const s of subjects) await s.model.release();
+    return 0;
+  },
+);
