@@ -44,6 +44,7 @@ export type ExecErrorKind =
   | "memory" // hit the memory cap
   | "output_limit" // printed or returned more than outputBytes
   | "unsupported_value" // the result is not a plain value (custom class, cycle, ...)
+  | "nondeterministic" // two runs of the same job disagreed (proposal validation)
   | "crashed" // the runtime died for another reason and was recreated
   | "bad_request"; // the request itself is malformed
 
