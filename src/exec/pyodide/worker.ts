@@ -38,8 +38,9 @@ WebAssembly.Memory.prototype.grow = function grow(this: WebAssembly.Memory, delt
   return realGrow.call(this, delta);
 };
 
-// Kept before stripRealm removes the globals.
-const post = (m: WorkerReply): void => self.postMessage(m);
+// Kept before stripRealm removes the globals (postMessage included, so an escape cannot forge a verdict).
+const postMessageRef = self.postMessage.bind(self);
+const post = (m: WorkerReply): void => postMessageRef(m);
 const now = performance.now.bind(performance);
 const harnessSource = fs.readFileSync(new URL("./harness.py", import.meta.url), "utf8");
 
@@ -51,7 +52,8 @@ async function boot(init: WorkerInit): Promise<Handle> {
   const py: PyodideAPI = await loadPyodide({
     indexURL: init.indexURL,
     jsglobals: Object.create(null) as object,
-    env: { PYTHONHASHSEED: "0", HOME: "/home/pyodide" },
+    // `_` would otherwise carry this file's host path into os.environ.
+    env: { PYTHONHASHSEED: "0", HOME: "/home/pyodide", _: "/bin/python" },
     stdout: () => {},
     stderr: () => {},
     packages: [],
@@ -67,10 +69,34 @@ async function boot(init: WorkerInit): Promise<Handle> {
   handle(JSON.stringify({ op: "run", program: "def f(a):\n    return a", input: "1" }));
   const heapBytes = (py as unknown as { _module: { HEAPU8: Uint8Array } })._module.HEAPU8.byteLength;
   capBytes = Math.max(init.memoryMb * 1024 * 1024, heapBytes);
+  readOnlyFs(py);
   emptyApi(py);
   stripRealm();
   post({ type: "ready", bootMs: now() - t0, heapMb: heapBytes / (1024 * 1024) });
   return handle;
+}
+
+/**
+ * Makes pyodide's in-memory filesystem read-only for everything after boot: user code (and modules
+ * like zipfile it may use) cannot create, change or delete files, so no state passes between jobs
+ * through files. The host's filesystem is never mounted (no NODEFS) in the first place.
+ */
+function readOnlyFs(py: PyodideAPI): void {
+  const FS = (py as unknown as { FS: Record<string, unknown> & { ErrnoError: new (errno: number) => Error } }).FS;
+  const EROFS = (py as unknown as { ERRNO_CODES: Record<string, number> }).ERRNO_CODES.EROFS ?? 69;
+  const refuse = (): never => {
+    throw new FS.ErrnoError(EROFS);
+  };
+  for (const op of ["mkdir", "mknod", "rmdir", "unlink", "rename", "symlink", "truncate", "ftruncate", "chmod", "fchmod", "lchmod", "chown", "fchown", "lchown", "utime", "writeFile", "mount", "unmount", "createNode", "mkdev"]) {
+    if (typeof FS[op] === "function") FS[op] = refuse;
+  }
+  const open = FS.open as (path: unknown, flags: unknown, mode?: unknown) => unknown;
+  // O_WRONLY|O_RDWR are the low two bits; O_CREAT 64, O_TRUNC 512, O_APPEND 1024 (musl values).
+  FS.open = (path: unknown, flags: unknown, mode?: unknown) => {
+    const writes = typeof flags === "string" ? flags !== "r" : typeof flags === "number" && ((flags & 3) !== 0 || (flags & (64 | 512 | 1024)) !== 0);
+    if (writes) refuse();
+    return open(path, flags, mode);
+  };
 }
 
 /** Deletes every member of the pyodide API object (FS, mountNodeFS, _module, loadPackage, ...) in case Python reaches it. */
@@ -93,7 +119,8 @@ function stripRealm(): void {
     "Bun", "process", "require", "module", "exports", "fetch", "WebSocket", "Worker", "navigator", "eval",
     "Request", "Response", "Headers", "XMLHttpRequest", "EventSource", "importScripts", "Buffer", "Deno",
     "BroadcastChannel", "MessageChannel", "SharedWorker", "crypto", "performance", "setTimeout", "setInterval",
-    "setImmediate", "queueMicrotask", "__dirname", "__filename", "Loader", "ShadowRealm",
+    "setImmediate", "queueMicrotask", "__dirname", "__filename", "Loader", "ShadowRealm", "postMessage",
+    "addEventListener", "removeEventListener", "close",
   ];
   for (const name of names) {
     try {
