@@ -20,7 +20,8 @@ import type { TrainResult } from "../src/rl/batch-types.ts";
 import type { LearnerBackend } from "../src/runtime/backend.ts";
 import type { RunConfig } from "../src/runtime/config.ts";
 import { post, type Inbound, type LearnerTiming } from "../src/runtime/host.ts";
-import type { Role } from "../src/protocol/messages.ts";
+import type { EntropyRequest, EntropyResponse, Role } from "../src/protocol/messages.ts";
+import { generatorTrains } from "../src/tasks/baselines/masks.ts";
 
 export interface LearnerDeps {
   config: RunConfig;
@@ -43,7 +44,7 @@ interface LearnerContext {
   backend: LearnerBackend;
   step: number;
   version: number;
-  queue: Inbound<SampleRequest>[];
+  queue: Inbound<SampleRequest | EntropyRequest>[];
   rollouts: Map<string, Rollout>;
   scored: ScoredGroup[];
   passagesScored: number;
@@ -52,7 +53,9 @@ interface LearnerContext {
   clock: { sampleMs: number; trainMs: number; sampledTokens: number; completions: number };
 }
 
-type LearnerEvent = Inbound<SampleRequest> | Inbound<Scored>;
+type LearnerEvent = Inbound<SampleRequest> | Inbound<EntropyRequest> | Inbound<Scored>;
+
+type Served = { kind: "samples"; results: SampleResponse["results"] } | { kind: "entropies"; results: EntropyResponse["results"] };
 
 /** What a restarted learner needs besides the backend's own snapshot. */
 export function learnerState(ctx: { step: number; version: number; lastStats?: StepStats }, backend: Uint8Array): Uint8Array {
@@ -60,19 +63,26 @@ export function learnerState(ctx: { step: number; version: number; lastStats?: S
 }
 
 export function trainRoles(config: RunConfig): Role[] {
-  // Random masking is a baseline where only the predictor learns.
-  return config.design === "random" ? ["predictor"] : ["generator", "predictor"];
+  // Random masking and the baselines make masks without the policy: only the predictor learns.
+  return config.design === "random" || !generatorTrains(config.task) ? ["predictor"] : ["generator", "predictor"];
 }
 
 export function learnerMachine(deps: LearnerDeps) {
   return setup({
     types: { context: {} as LearnerContext, events: {} as LearnerEvent },
     actors: {
-      sample: fromPromise<{ results: SampleResponse["results"]; ms: number }, { backend: LearnerBackend; req: Inbound<SampleRequest> }>(
+      sample: fromPromise<{ served: Served; ms: number }, { backend: LearnerBackend; req: Inbound<SampleRequest | EntropyRequest> }>(
         async ({ input }) => {
           const t0 = performance.now();
-          const results = await input.backend.sample(input.req, input.req.id);
-          return { results, ms: performance.now() - t0 };
+          const { backend, req } = input;
+          let served: Served;
+          if (req.type === "entropy.request") {
+            if (!backend.entropies) throw new Error(`learner: the ${backend.kind} backend cannot compute entropies (task entropy)`);
+            served = { kind: "entropies", results: await backend.entropies(req.prompts, req.step) };
+          } else {
+            served = { kind: "samples", results: await backend.sample(req, req.id) };
+          }
+          return { served, ms: performance.now() - t0 };
         },
       ),
       train: fromPromise<{ result: TrainResult; stats: StepStats; ms: number }, { ctx: LearnerContext }>(async ({ input }) => {
@@ -101,7 +111,7 @@ export function learnerMachine(deps: LearnerDeps) {
         };
         post(system, "generator", { ...v, id: messageId(context.step, "learner", "policy.version", `v${context.version}`) });
       },
-      enqueue: assign(({ context, event }) => ({ queue: [...context.queue, event as Inbound<SampleRequest>] })),
+      enqueue: assign(({ context, event }) => ({ queue: [...context.queue, event as Inbound<SampleRequest | EntropyRequest>] })),
       storeScored: assign(({ context, event }) => {
         const s = event as Scored;
         if (s.step !== context.step) throw new Error(`learner: scored ${s.passage} is for step ${s.step}, learner is at ${context.step}`);
@@ -109,15 +119,22 @@ export function learnerMachine(deps: LearnerDeps) {
       }),
       respond: assign(({ context, event, system }) => {
         const req = context.queue[0]!;
-        const { results, ms } = (event as unknown as { output: { results: SampleResponse["results"]; ms: number } }).output;
+        const { served, ms } = (event as unknown as { output: { served: Served; ms: number } }).output;
         context.clock.sampleMs += ms;
+        if (served.kind === "entropies") {
+          const res: EntropyResponse = { type: "entropy.response", request: req.id, step: req.step, version: context.version, results: served.results };
+          post(system, req.from, { ...res, id: messageId(req.step, "learner", "entropy.response", req.id) });
+          return { queue: context.queue.slice(1) };
+        }
+        const sreq = req as Inbound<SampleRequest>;
+        const results = served.results;
         for (const r of results) {
           context.clock.completions += r.completions.length;
           for (const c of r.completions) context.clock.sampledTokens += c.tokens?.length ?? 0;
         }
-        const res: SampleResponse = { type: "sample.response", request: req.id, step: req.step, version: context.version, role: req.role, results };
+        const res: SampleResponse = { type: "sample.response", request: req.id, step: req.step, version: context.version, role: sreq.role, results };
         post(system, req.from, { ...res, id: messageId(req.step, "learner", "sample.response", req.id) });
-        const byKey = new Map(req.prompts.map((p) => [p.key, p.text]));
+        const byKey = new Map(sreq.prompts.map((p) => [p.key, p.text]));
         for (const r of results) context.rollouts.set(r.key, { prompt: byKey.get(r.key)!, completions: r.completions });
         return { queue: context.queue.slice(1) };
       }),
@@ -170,6 +187,7 @@ export function learnerMachine(deps: LearnerDeps) {
         ],
         on: {
           "sample.request": { actions: "enqueue", target: "sampling" },
+          "entropy.request": { actions: "enqueue", target: "sampling" },
           scored: { actions: "storeScored", target: "idle", reenter: true },
         },
       },
@@ -181,6 +199,7 @@ export function learnerMachine(deps: LearnerDeps) {
         },
         on: {
           "sample.request": { actions: "enqueue" },
+          "entropy.request": { actions: "enqueue" },
           scored: { actions: "storeScored" },
         },
       },
@@ -192,6 +211,7 @@ export function learnerMachine(deps: LearnerDeps) {
         },
         on: {
           "sample.request": { actions: "enqueue" },
+          "entropy.request": { actions: "enqueue" },
         },
       },
       finished: { type: "final" },

@@ -15,6 +15,7 @@ import { createRunDir, defaultRunName, openRunDir, type RunDir } from "../runtim
 import { decodeValue } from "../protocol/codec.ts";
 import { TEMPLATE_NAMES } from "../tasks/pretrainzero/prompts.ts";
 import { REWARD_DESIGNS, type RewardDesign } from "../tasks/pretrainzero/rewards.ts";
+import { TASK_NAMES, type TaskName } from "../tasks/baselines/masks.ts";
 import { InputError, type FlagSpec, type ParsedArgs } from "./args.ts";
 import { Progress } from "./progress.ts";
 
@@ -45,6 +46,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: "passages", type: "int", min: 1, help: `paragraphs per step (paper: 32; ${dflt("sim 32, model 4")})` },
   { name: "gen-samples", type: "int", min: 1, help: `generator rollouts per paragraph (paper: 8; ${dflt("sim 8, model 4")})` },
   { name: "pred-samples", type: "int", min: 1, help: `predictor rollouts per mask, G (paper: 8; ${dflt("sim 8, model 4")})` },
+  { name: "task", type: "enum", values: TASK_NAMES, default: D.task, help: "pretrainzero, or a baseline where only the predictor trains: random-span (SpanBERT-style), next-token (cut at a random word), entropy (cut before a top-20%-entropy word, as RPT)" },
   { name: "design", type: "enum", values: REWARD_DESIGNS, default: D.design, help: "minmax: the paper's reward; plain: 1-acc; random: random masking, generator untrained" },
   { name: "mask-mode", type: "enum", values: ["all", "one", "words"], default: D.maskMode, help: "mask every occurrence (paper), one occurrence, or whole words only" },
   { name: "template", type: "enum", values: TEMPLATE_NAMES, help: `prompt templates: the paper's (with reasoning) or compact (${dflt("sim paper, model compact")})` },
@@ -103,6 +105,7 @@ export function resolveConfig(args: ParsedArgs, backend: RunConfig["backend"]): 
   const config: RunConfig = {
     ...D,
     backend,
+    task: f.task as TaskName,
     seed: f.seed as number,
     steps: pick(f.steps, b.steps ?? D.steps),
     passages: pick(f.passages, b.passages ?? D.passages),
@@ -141,6 +144,9 @@ export function resolveConfig(args: ParsedArgs, backend: RunConfig["backend"]): 
       warmup: f.warmup as number,
       microBatch: f["micro-batch"] as number,
     };
+  }
+  if (backend === "sim" && config.task !== "pretrainzero") {
+    throw new InputError(`--task ${config.task} needs a language model (--backend model); the simulator plays pretrainzero only (its --design random is random masking)`);
   }
   if (config.corpus.minWords > config.corpus.maxWords) throw new InputError(`--min-words ${config.corpus.minWords} is above --max-words ${config.corpus.maxWords}`);
   return { config, checkpointEvery: pick(f["checkpoint-every"], b.checkpointEvery) };

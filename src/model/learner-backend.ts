@@ -3,7 +3,7 @@
 // other requests ran before it; training is the clipped GRPO surrogate over the step's batch,
 // split into minibatches that each take one optimizer step.
 
-import type { SampleRequest, SampleResponse, Completion } from "../protocol/messages.ts";
+import type { Completion, EntropyResponse, SamplePrompt, SampleRequest, SampleResponse } from "../protocol/messages.ts";
 import type { GrpoBatch, TrainResult } from "../rl/batch-types.ts";
 import { learningRate, type LrSchedule } from "../rl/schedule.ts";
 import type { LearnerBackend } from "../runtime/backend.ts";
@@ -72,6 +72,22 @@ export class ModelBackend implements LearnerBackend {
       results.push({ key: p.key, completions });
     });
     return results;
+  }
+
+  async entropies(passages: readonly SamplePrompt[], _step: number): Promise<EntropyResponse["results"]> {
+    const tok = this.model.tokenizer;
+    const rows = passages.map((p) => {
+      const ws = p.text.split(/\s+/).filter(Boolean);
+      // Token index of each word's first token: the length of the encoded prefix before it.
+      const starts = ws.map((_, i) => (i === 0 ? 0 : tok.encode(ws.slice(0, i).join(" ")).length));
+      return { key: p.key, ids: tok.encode(ws.join(" ")), starts };
+    });
+    const scored = await this.model.logprobs(rows.map((r) => r.ids), { entropy: true });
+    return rows.map((r, j) => {
+      const h = scored[j]!.entropy!;
+      // entropy[t] is the distribution predicting token t+1.
+      return { key: r.key, entropies: r.starts.map((t, i) => (i === 0 || t < 1 || t - 1 >= h.length ? 0 : h[t - 1]!)) };
+    });
   }
 
   async train(batch: GrpoBatch): Promise<TrainResult> {

@@ -3,7 +3,7 @@
  * bucket (batch and length rounded up), so one session serves many batches.
  */
 import { Graph, type Tensor } from "../engine/graph.ts";
-import { gather, logSoftmax, mul, reshape, slice, tokenLogProbs } from "../engine/ops/index.ts";
+import { exp, gather, logSoftmax, mul, neg, reduceSum, reshape, slice, tokenLogProbs } from "../engine/ops/index.ts";
 import { type HostTensor, SessionCache, type SessionOptions, hostTensor } from "../engine/session.ts";
 import { type WeightBinding, decoderForward, lmHead } from "./decoder.ts";
 import { type DecoderConfig, ModelError } from "./hf-config.ts";
@@ -16,6 +16,7 @@ export const LM_IO = {
   lastRows: "last_rows",
   logprobs: "logprobs",
   lastLogp: "last_logp",
+  entropy: "entropy",
 } as const;
 
 /** Next power of two >= n (at least `min`): shape buckets. */
@@ -32,6 +33,8 @@ export interface LogprobGraphOptions {
   readonly lastLogp?: boolean;
   /** Logits are divided by this before the softmax (sampling temperature); default 1. */
   readonly temperature?: number;
+  /** Also output the entropy of each next-token distribution, [B, T-1]. */
+  readonly entropy?: boolean;
 }
 
 export interface LmInputs {
@@ -53,14 +56,19 @@ export function lmInputs(g: Graph, batch: number, length: number): LmInputs {
  * log p(ids[t+1] | ids[..t]) for t < T-1: [B, T-1]. Only the rows that predict a token go through
  * the LM head.
  */
-export function sequenceLogprobs(cfg: DecoderConfig, binding: ReturnType<WeightBinding["bind"]>, x: LmInputs, temperature = 1): { logprobs: Tensor; hidden: Tensor } {
+export function sequenceLogprobs(cfg: DecoderConfig, binding: ReturnType<WeightBinding["bind"]>, x: LmInputs, temperature = 1, withEntropy = false): { logprobs: Tensor; hidden: Tensor; entropy?: Tensor } {
   const [B, T] = x.ids.shape as number[];
   const { hidden } = decoderForward(cfg, binding.w, x, { project: binding.project });
   const rows = reshape(slice(hidden, [0], [T - 1], [1]), [B * (T - 1), cfg.hiddenSize]);
   let logits = lmHead(cfg, binding.w, rows);
   if (temperature !== 1) logits = mul(logits, 1 / temperature);
   const targets = reshape(slice(x.ids, [1], [T], [1]), [B * (T - 1)]);
-  return { logprobs: reshape(tokenLogProbs(logits, targets), [B, T - 1]), hidden };
+  const logprobs = reshape(tokenLogProbs(logits, targets), [B, T - 1]);
+  if (!withEntropy) return { logprobs, hidden };
+  // H = -sum p log p over the vocabulary, per position.
+  const lp = logSoftmax(logits, -1);
+  const entropy = reshape(neg(reduceSum(mul(exp(lp), lp), [-1], false)), [B, T - 1]);
+  return { logprobs, hidden, entropy };
 }
 
 export function buildLogprobGraph(cfg: DecoderConfig, weights: WeightBinding, o: LogprobGraphOptions): Graph {
@@ -68,8 +76,9 @@ export function buildLogprobGraph(cfg: DecoderConfig, weights: WeightBinding, o:
   const g = new Graph(`logprobs_b${o.batch}_t${o.length}`);
   const x = lmInputs(g, o.batch, o.length);
   const bound = weights.bind(g);
-  const { logprobs, hidden } = sequenceLogprobs(cfg, bound, x, o.temperature);
+  const { logprobs, hidden, entropy } = sequenceLogprobs(cfg, bound, x, o.temperature, o.entropy);
   g.output(logprobs, LM_IO.logprobs);
+  if (entropy) g.output(entropy, LM_IO.entropy);
   if (o.lastLogp) {
     const lastRows = g.input(LM_IO.lastRows, "int64", [o.batch]);
     const h = gather(reshape(hidden, [o.batch * o.length, cfg.hiddenSize]), lastRows, 0);
@@ -81,6 +90,8 @@ export function buildLogprobGraph(cfg: DecoderConfig, weights: WeightBinding, o:
 export interface ScoreOptions {
   /** Also return the full log-prob vector after each sequence's last token. */
   readonly lastLogp?: boolean;
+  /** Also return the entropy of every next-token distribution. */
+  readonly entropy?: boolean;
 }
 
 export interface ScoreResult {
@@ -88,6 +99,8 @@ export interface ScoreResult {
   readonly logprobs: Float32Array;
   /** log p(· | ids) over the vocabulary, when asked for. */
   readonly lastLogp?: Float32Array;
+  /** entropy[t] = H(p(· | ids[0..t])); length n-1, when asked for. */
+  readonly entropy?: Float32Array;
 }
 
 /** Right-padded token feeds: positions 0..n-1, mask 1 on real tokens. */
@@ -133,7 +146,10 @@ export class LogprobScorer {
     const B = bucket(seqs.length);
     const T = bucket(Math.max(maxLen, 2), this.minLength);
     const last = !!opts.lastLogp;
-    const session = await this.cache.get(`${this.weights.key}:b${B}:t${T}:${last}`, () => buildLogprobGraph(this.cfg, this.weights, { batch: B, length: T, lastLogp: last }));
+    const ent = !!opts.entropy;
+    const session = await this.cache.get(`${this.weights.key}:b${B}:t${T}:${last}${ent ? ":h" : ""}`, () =>
+      buildLogprobGraph(this.cfg, this.weights, { batch: B, length: T, lastLogp: last, entropy: ent }),
+    );
     const feeds: Record<string, HostTensor> = { ...paddedFeeds(seqs, B, T), ...this.weights.feeds() };
     if (last) {
       const rows = new BigInt64Array(B);
@@ -143,10 +159,12 @@ export class LogprobScorer {
     const out = await session.run(feeds);
     const lp = out[LM_IO.logprobs].data as Float32Array | Float64Array;
     const lastLp = last ? (out[LM_IO.lastLogp].data as Float32Array | Float64Array) : undefined;
+    const h = ent ? (out[LM_IO.entropy].data as Float32Array | Float64Array) : undefined;
     const V = this.cfg.vocabSize;
     return seqs.map((s, b) => ({
       logprobs: Float32Array.from(lp.subarray(b * (T - 1), b * (T - 1) + s.length - 1)),
       ...(lastLp ? { lastLogp: Float32Array.from(lastLp.subarray(b * V, (b + 1) * V)) } : {}),
+      ...(h ? { entropy: Float32Array.from(h.subarray(b * (T - 1), b * (T - 1) + s.length - 1)) } : {}),
     }));
   }
 

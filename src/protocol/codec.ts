@@ -194,6 +194,13 @@ const MESSAGE_FIELDS: MessageFields = {
     role,
     results: arrayOf(shape<{ key: string; completions: Completion[] }>({ key: str, completions: arrayOf(completion) })),
   },
+  "entropy.request": { step: nat, version: nat, prompts: arrayOf(samplePrompt) },
+  "entropy.response": {
+    request: str,
+    step: nat,
+    version: nat,
+    results: arrayOf(shape<{ key: string; entropies: number[] }>({ key: str, entropies: arrayOf(num) })),
+  },
   scored: { step: nat, passage: str, groups: arrayOf(scoredGroup) },
   masks: { step: nat, version: nat, passage: str, masks: arrayOf(maskedPassage) },
   answers: { step: nat, passage: str, answers: arrayOf(maskAnswer) },

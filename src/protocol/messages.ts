@@ -76,8 +76,26 @@ export interface Scored {
   groups: ScoredGroup[];
 }
 
-export type LearnerInbound = SampleRequest | Scored;
-export type LearnerOutbound = SampleResponse | PolicyVersion;
+/** Entropy-selected baseline (RPT): how uncertain the policy is about each word of a passage. */
+export interface EntropyRequest {
+  type: "entropy.request";
+  step: number;
+  version: number;
+  /** Prompt text is the bare passage. */
+  prompts: SamplePrompt[];
+}
+
+export interface EntropyResponse {
+  type: "entropy.response";
+  request: string;
+  step: number;
+  version: number;
+  /** Per whitespace word of the passage: entropy (nats) of the policy's next-token distribution at the word's first token; word 0 has none (0). */
+  results: { key: string; entropies: number[] }[];
+}
+
+export type LearnerInbound = SampleRequest | Scored | EntropyRequest;
+export type LearnerOutbound = SampleResponse | PolicyVersion | EntropyResponse;
 
 // ---- generator -> predictor: masked passages (the hidden spans never travel this way) ----
 
@@ -120,11 +138,11 @@ export interface Predictions {
   groups: { maskId: string; completions: string[] }[];
 }
 
-export type GeneratorInbound = PolicyVersion | SampleResponse;
+export type GeneratorInbound = PolicyVersion | SampleResponse | EntropyResponse;
 export type PredictorInbound = Masks | SampleResponse;
 export type RewardInbound = Answers | Predictions;
 
-export type Message = PolicyVersion | SampleRequest | SampleResponse | Scored | Masks | Answers | Predictions;
+export type Message = PolicyVersion | SampleRequest | SampleResponse | EntropyRequest | EntropyResponse | Scored | Masks | Answers | Predictions;
 export type MessageType = Message["type"];
 
 export interface StepStats {
@@ -163,6 +181,8 @@ export const STAGE_RANK: Record<MessageType, number> = {
   "policy.version": 0,
   "sample.request": 1,
   "sample.response": 2,
+  "entropy.request": 1,
+  "entropy.response": 2,
   masks: 3,
   answers: 4,
   predictions: 5,

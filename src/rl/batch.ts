@@ -65,15 +65,6 @@ export function assembleBatch(args: AssembleArgs): AssembledBatch {
     if (i > 0 && byRoleThenKey(sorted[i - 1]!, g) === 0) {
       throw new Error(`assembleBatch: step ${args.step}: ${g.role} group "${g.key}" was scored twice`);
     }
-    const rollout = rollouts.get(g.key);
-    if (rollout === undefined) {
-      throw new Error(`assembleBatch: step ${args.step}: no rollout for scored ${g.role} group "${g.key}"`);
-    }
-    if (rollout.completions.length !== g.rewards.length) {
-      throw new Error(
-        `assembleBatch: step ${args.step}: ${g.role} group "${g.key}" has ${g.rewards.length} rewards for ${rollout.completions.length} completions`,
-      );
-    }
     const zeroVar = isZeroVariance(g.rewards);
     if (g.role === "generator") {
       genGroups++;
@@ -86,7 +77,17 @@ export function assembleBatch(args: AssembleArgs): AssembledBatch {
       if (zeroVar) predZeroVar++;
       predAccs.push(g.acc ?? mean(g.rewards));
     }
+    // Roles that are not trained (baselines, random masking) may have no rollouts at all.
     if (!trainRoles.has(g.role)) continue;
+    const rollout = rollouts.get(g.key);
+    if (rollout === undefined) {
+      throw new Error(`assembleBatch: step ${args.step}: no rollout for scored ${g.role} group "${g.key}"`);
+    }
+    if (rollout.completions.length !== g.rewards.length) {
+      throw new Error(
+        `assembleBatch: step ${args.step}: ${g.role} group "${g.key}" has ${g.rewards.length} rewards for ${rollout.completions.length} completions`,
+      );
+    }
     if (zeroVar && config.dropZeroVariance) continue;
     groups.push({
       role: g.role,

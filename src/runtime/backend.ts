@@ -1,4 +1,4 @@
-import type { SampleRequest, SampleResponse } from "../protocol/messages.ts";
+import type { EntropyResponse, SamplePrompt, SampleRequest, SampleResponse } from "../protocol/messages.ts";
 import type { GrpoBatch, TrainResult } from "../rl/batch-types.ts";
 
 /**
@@ -9,6 +9,8 @@ import type { GrpoBatch, TrainResult } from "../rl/batch-types.ts";
 export interface LearnerBackend {
   readonly kind: string;
   sample(req: SampleRequest, requestId: string): Promise<SampleResponse["results"]>;
+  /** Per whitespace word of each passage (word 0: 0): the policy's next-token entropy at the word's first token. */
+  entropies?(passages: readonly SamplePrompt[], step: number): Promise<EntropyResponse["results"]>;
   train(batch: GrpoBatch): Promise<TrainResult>;
   /** Serialized parameters and optimizer state. */
   snapshot(): Uint8Array;

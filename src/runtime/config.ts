@@ -4,6 +4,7 @@
 import type { ActorId } from "../protocol/messages.ts";
 import type { RewardDesign } from "../tasks/pretrainzero/rewards.ts";
 import type { TemplateName } from "../tasks/pretrainzero/prompts.ts";
+import type { TaskName } from "../tasks/baselines/masks.ts";
 
 export type TransportKind = "worker" | "inproc";
 
@@ -54,7 +55,8 @@ export interface CorpusConfig {
 }
 
 export interface RunConfig {
-  task: "pretrainzero";
+  /** pretrainzero, or one of the paper's RL-pretraining baselines (only the predictor trains). */
+  task: TaskName;
   backend: "sim" | "model";
   corpus: CorpusConfig;
   seed: number;

@@ -1,9 +1,12 @@
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { generatorFactory } from "../../actors/index.ts";
 import type { Masks, Answers, SampleRequest, Message } from "../../src/protocol/messages.ts";
 import { passageOfGeneratorPrompt } from "../../src/tasks/pretrainzero/prompts.ts";
 import { SMALL } from "../helpers/configs.ts";
 import { hostAlone } from "../helpers/harness.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const version0: Message = { type: "policy.version", step: 0, version: 0, digest: "d0" };
 

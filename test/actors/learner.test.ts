@@ -1,4 +1,4 @@
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { learnerFactory } from "../../actors/index.ts";
 import type { PolicyVersion, SampleResponse } from "../../src/protocol/messages.ts";
 import { generatorPrompt, predictorPrompt } from "../../src/tasks/pretrainzero/prompts.ts";
@@ -6,6 +6,9 @@ import { factbookPassages } from "../../src/data/factbook.ts";
 import { masksForPassage } from "../../src/tasks/pretrainzero/score.ts";
 import { SMALL } from "../helpers/configs.ts";
 import { hostAlone } from "../helpers/harness.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const config = { ...SMALL, passages: 1, genSamples: 2, predSamples: 3 };
 

@@ -1,9 +1,12 @@
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { predictorFactory } from "../../actors/index.ts";
 import type { Masks, Predictions, SampleRequest } from "../../src/protocol/messages.ts";
 import { maskedOfPredictorPrompt } from "../../src/tasks/pretrainzero/prompts.ts";
 import { SMALL } from "../helpers/configs.ts";
 import { hostAlone } from "../helpers/harness.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const masks = (p: number, n: number): Masks => ({
   type: "masks", step: 0, version: 0, passage: `s0/p${p}`,

@@ -1,10 +1,13 @@
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { initialTransition, transition } from "xstate";
 import { rewardFactory } from "../../actors/index.ts";
 import { rewardMachine } from "../../actors/reward.ts";
 import type { Answers, Predictions, Scored } from "../../src/protocol/messages.ts";
 import { SMALL } from "../helpers/configs.ts";
 import { hostAlone } from "../helpers/harness.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const answers: Answers = {
   type: "answers", step: 0, passage: "s0/p0",

@@ -1,10 +1,13 @@
 // The commands as a user runs them: exit codes, one-line errors, --help, --json, and the
 // record -> inspect -> replay round trip.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const dir = mkdtempSync(join(tmpdir(), "spz-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

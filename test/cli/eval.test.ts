@@ -1,9 +1,12 @@
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { evalMaskSet } from "../../src/eval/pretrainzero-eval.ts";
 import { factbookPassages } from "../../src/data/factbook.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const dir = mkdtempSync(join(tmpdir(), "spz-eval-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

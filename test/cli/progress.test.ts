@@ -1,5 +1,8 @@
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { Progress } from "../../src/cli/progress.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 function sink(isTTY: boolean) {
   const out: string[] = [];

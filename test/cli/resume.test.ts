@@ -1,10 +1,13 @@
 // An interrupted run resumed from its checkpoint continues exactly as if it had never stopped:
 // same parameter digests at every step, same metrics, same episode log bytes.
 
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const dir = mkdtempSync(join(tmpdir(), "spz-resume-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,10 @@
 // `score` is the parity tool: its JSON must match the independent torch reference to 1e-4.
 
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const MAIN = join(import.meta.dir, "../../src/cli/main.ts");
 const root = join(import.meta.dir, "../..");

@@ -1,10 +1,13 @@
 // `bun run corpus --inspect PATH` as a user runs it: the report, --json, warnings, and exit code
 // 2 with a one-line error (no stack trace) for bad input.
 
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const repo = join(import.meta.dir, "..", "..");
 const CLI = join(repo, "src", "cli", "corpus.ts");

@@ -1,7 +1,7 @@
 // Corpus reading (plain text, directories, gzip, the embedded Factbook, format detection),
 // passages (lengths, splitting, dedupe, the held-out split) and every kind of bad input.
 
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,9 @@ import {
   type CorpusOptions,
   type Document,
 } from "../../src/data/corpus.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const FIX = join(import.meta.dir, "..", "..", "fixtures", "corpus");
 const dir = mkdtempSync(join(tmpdir(), "spz-corpus-"));

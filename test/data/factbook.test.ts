@@ -1,5 +1,8 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chunkParagraph, cleanText, factbookPassages, isProse, splitSentences } from "../../src/data/factbook.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const words = (s: string) => s.split(" ").length;
 

@@ -1,10 +1,13 @@
 // JSONL corpora: configurable fields, ids, and malformed lines skipped, counted and summarised.
 
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openCorpus, type Document } from "../../src/data/corpus.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const FIX = join(import.meta.dir, "..", "..", "fixtures", "corpus");
 const dir = mkdtempSync(join(tmpdir(), "spz-jsonl-"));

@@ -1,11 +1,14 @@
 // MediaWiki dumps: what is kept and dropped (hand-made dump and the real enwiki sample), that
 // wikitext markup never reaches a passage, and that dumps are streamed rather than loaded whole.
 
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { openCorpus, passagesFromDocuments, type Document, type PassageSplit } from "../../src/data/corpus.ts";
 import { dumpPages, tidyProse, wikitextToParagraphs } from "../../src/data/mediawiki.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const repo = join(import.meta.dir, "..", "..");
 const FIX = join(repo, "fixtures", "corpus");

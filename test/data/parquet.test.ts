@@ -1,12 +1,15 @@
 // Parquet in the Hugging Face wikipedia layout (id, url, title, text), written at test time with
 // hyparquet-writer and read back row group by row group.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parquetWriteFile } from "hyparquet-writer";
 import { openCorpus, passagesFromDocuments, type Document } from "../../src/data/corpus.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const dir = mkdtempSync(join(tmpdir(), "spz-parquet-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,10 @@
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { formatBenchTable, graphMatmulFlops, runBench } from "../../src/engine/bench.ts";
 import { Graph } from "../../src/engine/graph.ts";
 import { matmul } from "../../src/engine/ops/index.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 test("matmul FLOPs are counted from the graph's MatMul nodes", () => {
   const g = new Graph();

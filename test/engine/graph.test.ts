@@ -1,8 +1,11 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Graph, GraphBuildError } from "../../src/engine/graph.ts";
 import { modelProtoType } from "../../src/engine/onnx-schema.ts";
 import * as op from "../../src/engine/ops/index.ts";
 import { EngineSession, hostTensor } from "../../src/engine/session.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 describe("graph builder", () => {
   test("rejects a matmul with mismatched inner dims, naming the op and both shapes", () => {

@@ -1,8 +1,11 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Graph, type Tensor } from "../../src/engine/graph.ts";
 import * as op from "../../src/engine/ops/index.ts";
 import { type HostTensor, hostTensor } from "../../src/engine/session.ts";
 import { checkGradients, seededUniform } from "./grad-check.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 interface FloatInput {
   readonly shape: number[];

@@ -1,8 +1,11 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { add, mul, reduceSum } from "../../src/engine/ops/index.ts";
 import type { OptimizerConfig } from "../../src/engine/optim.ts";
 import { ParamLayout } from "../../src/engine/params.ts";
 import { Trainer } from "../../src/engine/train-step.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 // loss = sum(w * c) + sum(b * c2): the gradient is the constant c, so the update is checkable by hand.
 const c = [0.5, -2, 3, 1];

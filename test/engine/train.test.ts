@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Graph } from "../../src/engine/graph.ts";
 import { type DecoderConfig, attentionBlockLoss, attentionBlockParams, mlpLoss, mlpParams } from "../../src/engine/models.ts";
 import type { OptimizerConfig } from "../../src/engine/optim.ts";
@@ -6,6 +6,9 @@ import { ParamLayout, normalFrom, xorshiftUniform } from "../../src/engine/param
 import { EngineSession, type HostTensor, hostTensor } from "../../src/engine/session.ts";
 import { TRAIN_IO, Trainer, buildTrainGraph } from "../../src/engine/train-step.ts";
 import { seededUniform } from "./grad-check.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const adamw: OptimizerConfig = { kind: "adamw", weightDecay: 0.01, clipNorm: 1.0 };
 const mlp = { inputs: 6, hidden: 16, outputs: 3, batch: 8 };

@@ -1,6 +1,6 @@
 // Episodes out of a recorded log, checked against the raw records (no browser).
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +9,9 @@ import { LogError, readEpisodeLog, type EpisodeLog, type LogHeader } from "../..
 import type { Masks, Scored } from "../../src/protocol/messages.ts";
 import { groupAdvantages } from "../../src/rl/advantages.ts";
 import { recordRun } from "./fixture.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const dir = mkdtempSync(join(tmpdir(), "spz-episodes-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

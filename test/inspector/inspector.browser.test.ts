@@ -1,7 +1,7 @@
 // The episode inspector in a real browser (headless Debian Chromium): step to an episode and check
 // that what is shown is what the log holds, read here straight from the raw records.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,9 @@ import type { Answers, Masks, Predictions, SampleRequest, Scored } from "../../s
 import { groupAdvantages } from "../../src/rl/advantages.ts";
 import { HAVE_CHROMIUM, launchChromium, screenshot, watchErrors } from "./browser.ts";
 import { cli, recordRun, type RecordedRun } from "./fixture.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const dir = mkdtempSync(join(tmpdir(), "spz-inspector-browser-"));
 let run: RecordedRun;

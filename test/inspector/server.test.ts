@@ -1,6 +1,6 @@
 // The inspector's JSON API and the `inspect` command's serve mode, without a browser.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +9,9 @@ import { loadEpisodeIndex } from "../../src/inspector/episodes.ts";
 import { inspectorPage } from "../../src/inspector/page.ts";
 import { startInspector, type Inspector } from "../../src/inspector/server.ts";
 import { cli, recordRun, type RecordedRun } from "./fixture.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const dir = mkdtempSync(join(tmpdir(), "spz-inspector-"));
 let run: RecordedRun;

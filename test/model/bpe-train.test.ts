@@ -1,7 +1,10 @@
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { Tokenizer } from "@huggingface/tokenizers";
 import { factbookPassages } from "../../src/data/factbook.ts";
 import { bytesToUnicode, GPT2_PATTERN, tokenizerJson, trainBpe } from "../../src/model/bpe-train.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const corpus = factbookPassages().slice(0, 400);
 const bpe = trainBpe(corpus, { vocabSize: 1024, specialTokens: ["<|endoftext|>", "<|pad|>"] });

@@ -1,7 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { frozenBinding, randomWeights, xorshift } from "../../src/model/decoder.ts";
 import { type DecoderConfig, parseDecoderConfig } from "../../src/model/hf-config.ts";
 import { LogprobScorer } from "../../src/model/logprobs.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 /**
  * Straightforward float64 reference of the HF forward for one sequence: repeat_kv, full

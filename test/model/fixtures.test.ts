@@ -1,8 +1,11 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { loadDecoderConfig } from "../../src/model/hf-config.ts";
 import { TextTokenizer } from "../../src/model/tokenizer.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const FIX = join(import.meta.dir, "../../fixtures");
 

@@ -1,9 +1,12 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { frozenBinding, randomWeights } from "../../src/model/decoder.ts";
 import { parseDecoderConfig } from "../../src/model/hf-config.ts";
 import { Generator } from "../../src/model/generate.ts";
 import { LogprobScorer } from "../../src/model/logprobs.ts";
 import { sampleToken, selectTopK, selectTopP } from "../../src/model/sampler.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const tinyQwen3 = parseDecoderConfig({
   model_type: "qwen3", hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2, num_attention_heads: 4,

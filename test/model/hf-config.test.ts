@@ -1,7 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadDecoderConfig, ModelError, parseDecoderConfig, ropeInvFreq } from "../../src/model/hf-config.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const FIX = join(import.meta.dir, "../../fixtures");
 

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +10,9 @@ import { parseDecoderConfig } from "../../src/model/hf-config.ts";
 import { LogprobScorer } from "../../src/model/logprobs.ts";
 import { surrogateBatch } from "../../src/rl/grpo.ts";
 import { LmTrainer, type TrainMode, type TrainSequence, grpoLossBuilder } from "../../src/model/lora.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const cfg = parseDecoderConfig({
   model_type: "qwen3", hidden_size: 16, intermediate_size: 24, num_hidden_layers: 2, num_attention_heads: 4,

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { EngineSession, hostTensor } from "../../src/engine/session.ts";
@@ -6,6 +6,9 @@ import { frozenBinding } from "../../src/model/decoder.ts";
 import { loadDecoderConfig } from "../../src/model/hf-config.ts";
 import { LM_IO, LogprobScorer, buildLogprobGraph } from "../../src/model/logprobs.ts";
 import { openModelWeights } from "../../src/model/safetensors.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 interface Expected {
   pad_id: number;

@@ -1,4 +1,4 @@
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +9,9 @@ import { LogprobScorer } from "../../src/model/logprobs.ts";
 import { DEFAULT_PRETRAIN, pretrain, pretrainDocuments } from "../../src/model/pretrain.ts";
 import { openModelWeights } from "../../src/model/safetensors.ts";
 import { TextTokenizer } from "../../src/model/tokenizer.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const dir = mkdtempSync(join(tmpdir(), "spz-pretrain-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

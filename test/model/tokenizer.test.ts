@@ -1,9 +1,12 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ModelError } from "../../src/model/hf-config.ts";
 import { TextTokenizer } from "../../src/model/tokenizer.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const FIX = join(import.meta.dir, "../../fixtures");
 const QWEN = join(FIX, "tiny-qwen3");

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   CodecError,
   decodeEnvelope,
@@ -10,6 +10,9 @@ import {
 } from "../../src/protocol/codec.ts";
 import { type Envelope, type MessageType, PROTOCOL_VERSION, STAGE_RANK } from "../../src/protocol/messages.ts";
 import { envelopeOf, sampleMessages } from "./sample-messages.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const messages = sampleMessages();
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,6 +14,9 @@ import {
 } from "../../src/protocol/log.ts";
 import { type Message, type MessageType, PROTOCOL_VERSION, STAGE_RANK } from "../../src/protocol/messages.ts";
 import { envelopeOf, sampleMessages } from "./sample-messages.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 let dir: string;
 let counter = 0;

@@ -49,6 +49,8 @@ export function sampleMessages(step = 3): Record<MessageType, Message> {
         },
       ],
     },
+    "entropy.request": { type: "entropy.request", step, version: 2, prompts: [{ key: "s3/p0", text: "The quick brown fox." }] },
+    "entropy.response": { type: "entropy.response", request: "r1", step, version: 2, results: [{ key: "s3/p0", entropies: [0, 1.5, 0.25, 3] }] },
     scored: {
       type: "scored",
       step,
@@ -76,6 +78,8 @@ export const ROUTES: Record<MessageType, [ActorId, ActorId]> = {
   "policy.version": ["learner", "generator"],
   "sample.request": ["generator", "learner"],
   "sample.response": ["learner", "predictor"],
+  "entropy.request": ["generator", "learner"],
+  "entropy.response": ["learner", "generator"],
   scored: ["reward", "learner"],
   masks: ["generator", "predictor"],
   answers: ["generator", "reward"],

@@ -1,7 +1,7 @@
 // The report in a real browser (headless Debian Chromium): the charts are drawn, with data, runs
 // overlaid, absent metrics marked, and nothing fetched from the network.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +9,9 @@ import type { Browser, Page } from "playwright-core";
 import { reportCommand } from "../../src/cli/report.ts";
 import { HAVE_CHROMIUM, launchChromium, screenshot, watchErrors } from "../inspector/browser.ts";
 import { recordRun } from "../inspector/fixture.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const dir = mkdtempSync(join(tmpdir(), "spz-report-browser-"));
 const out = join(dir, "report.html");

@@ -1,6 +1,6 @@
 // The report's data (run folders -> charts) and its HTML, without a browser.
 
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,9 @@ import { reportCommand } from "../../src/cli/report.ts";
 import { buildCharts, CHART_SPECS } from "../../src/report/charts.ts";
 import { renderReport, reportData } from "../../src/report/html.ts";
 import { loadRun, parseMetrics, uniqueLabels } from "../../src/report/metrics.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const dir = mkdtempSync(join(tmpdir(), "spz-report-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

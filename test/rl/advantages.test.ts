@@ -1,5 +1,8 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { groupAdvantages, isZeroVariance } from "../../src/rl/advantages.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 describe("groupAdvantages", () => {
   test("standardises with the population std", () => {

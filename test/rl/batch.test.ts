@@ -1,7 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { ScoredGroup } from "../../src/protocol/messages.ts";
 import { assembleBatch, type Rollout } from "../../src/rl/batch.ts";
 import { DEFAULT_GRPO } from "../../src/rl/grpo.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 function rollout(n: number, tag: string): Rollout {
   return { prompt: `prompt ${tag}`, completions: Array.from({ length: n }, (_, i) => ({ text: `${tag}#${i}` })) };

@@ -1,5 +1,8 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { clippedSurrogate, DEFAULT_GRPO, grpoConfig, surrogateBatch } from "../../src/rl/grpo.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 describe("clippedSurrogate", () => {
   test("defaults are DAPO's clip-higher epsilons", () => {

@@ -1,5 +1,8 @@
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { learningRate, type LrSchedule } from "../../src/rl/schedule.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const cos: LrSchedule = { kind: "cosine", lr: 1e-3, warmup: 10, total: 110, minRatio: 0.1 };
 

@@ -1,7 +1,7 @@
 // One contract, run over every transport: the same actors must produce the same run, message for
 // message, whether each lives in its own Bun worker or all share this thread.
 
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,9 @@ import type { RunConfig, TransportKind } from "../../src/runtime/config.ts";
 import { SMALL } from "../helpers/configs.ts";
 import { runSelfPlay, type RunOutcome } from "../../src/runtime/run.ts";
 
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const dir = mkdtempSync(join(tmpdir(), "spz-contract-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,7 @@
 // Replay re-drives one actor from a recording and must reproduce it bit for bit; a deliberate
 // change must be caught at the exact step where it first changes a message.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +12,9 @@ import type { RunConfig } from "../../src/runtime/config.ts";
 import { replayActor } from "../../src/runtime/replay.ts";
 import { runSelfPlay } from "../../src/runtime/run.ts";
 import { SMALL } from "../helpers/configs.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const dir = mkdtempSync(join(tmpdir(), "spz-replay-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,5 +1,8 @@
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { philox4x32, rng } from "../../src/runtime/rng.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const hex = (a: Uint32Array) => [...a].map((x) => x.toString(16).padStart(8, "0")).join(" ");
 

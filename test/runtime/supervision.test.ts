@@ -1,7 +1,7 @@
 // A worker that throws or exits mid-step is restarted, its in-flight messages are re-sent, and
 // the run's log is exactly what an undisturbed run writes: every episode once, nothing lost.
 
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,9 @@ import type { FaultPlan, RunConfig, TransportKind } from "../../src/runtime/conf
 import { RunFailed } from "../../src/runtime/hub.ts";
 import { runSelfPlay } from "../../src/runtime/run.ts";
 import { SMALL } from "../helpers/configs.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const dir = mkdtempSync(join(tmpdir(), "spz-supervision-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,7 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { factbookPassages } from "../../../src/data/factbook.ts";
 import { rng } from "../../../src/runtime/rng.ts";
 import { countOccurrences, MASK_TOKEN, maskPassage, parseMask, spanWordCount } from "../../../src/tasks/pretrainzero/mask.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 describe("parseMask", () => {
   test("takes the last \\mask{} and trims it", () => {

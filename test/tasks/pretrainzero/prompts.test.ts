@@ -1,6 +1,9 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { factbookPassages } from "../../../src/data/factbook.ts";
 import { compactGeneratorExample, compactPredictorExample, generatorPrompt, maskedOfPredictorPrompt, passageOfGeneratorPrompt, predictorPrompt } from "../../../src/tasks/pretrainzero/prompts.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 describe("prompts", () => {
   test("generator prompt states the paper's requirements and asks for \\mask{}", () => {

@@ -1,5 +1,8 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { generatorReward, normalizeAnswer, parseBoxed, predictorReward } from "../../../src/tasks/pretrainzero/rewards.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 describe("parseBoxed", () => {
   test("takes the last closed \\boxed{} with nested braces", () => {

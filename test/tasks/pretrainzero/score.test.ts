@@ -1,5 +1,8 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { masksForPassage, scorePassage } from "../../../src/tasks/pretrainzero/score.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 describe("scorePassage", () => {
   const passage = "France rejoined NATO in 2009 and plays a global role in NATO.";

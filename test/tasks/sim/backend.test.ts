@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { factbookPassages } from "../../../src/data/factbook.ts";
 import type { SampleRequest, SampleResponse } from "../../../src/protocol/messages.ts";
 import { assembleBatch, type Rollout } from "../../../src/rl/batch.ts";
@@ -9,6 +9,9 @@ import { parseBoxed } from "../../../src/tasks/pretrainzero/rewards.ts";
 import { masksForPassage, scorePassage } from "../../../src/tasks/pretrainzero/score.ts";
 import { SimBackend, type SimConfig } from "../../../src/tasks/sim/backend.ts";
 import { runInProcessStep } from "../../../src/tasks/sim/loop.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const corpus = factbookPassages();
 const passagesAt = (step: number, n: number) => Array.from({ length: n }, (_, i) => ({ key: `s${step}/p${i}`, text: corpus[(step * n + i) % corpus.length]! }));

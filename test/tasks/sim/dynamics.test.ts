@@ -1,11 +1,14 @@
 // The adversarial game in the simulator, 60 steps per reward design, driven in-process through
 // the same pure functions the actors use (sample -> mask -> predict -> score -> assemble -> train).
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { factbookPassages } from "../../../src/data/factbook.ts";
 import type { RewardDesign } from "../../../src/tasks/pretrainzero/rewards.ts";
 import { SimBackend } from "../../../src/tasks/sim/backend.ts";
 import { runInProcessStep } from "../../../src/tasks/sim/loop.ts";
 import { intrinsicDifficulty } from "../../../src/tasks/sim/policy.ts";
+
+// Worker start-up and ORT session builds take seconds on 2 shared cores.
+setDefaultTimeout(60_000);
 
 const corpus = factbookPassages();
 const STEPS = 60;
