@@ -94,7 +94,10 @@ export class PyodideRuntime implements Runtime {
         const m = raw as HostMessage;
         if (m.type === "ready") onReady(m.bootMs);
         else if (m.type === "result") this.settle(m.id, this.toVerdict(m.verdict, m.memoryHit, m.timeMs));
-        else this.die("crashed", m.message);
+        else {
+          onBootFail(new Error(m.message));
+          this.die("crashed", m.message);
+        }
       },
       onExit: (_p, code, signal) => {
         const why = `sandbox process exited (code ${code ?? "none"}, signal ${signal ?? "none"})${this.stderrTail ? `: ${this.stderrTail.trim().split("\n").slice(-3).join(" | ")}` : ""}`;

@@ -122,7 +122,27 @@ function stripRealm(): void {
     "setImmediate", "queueMicrotask", "__dirname", "__filename", "Loader", "ShadowRealm", "postMessage",
     "addEventListener", "removeEventListener", "close",
   ];
+  // `Bun` itself is non-configurable; empty it instead. A few members (fetch, dns, env) are
+  // non-configurable too and stay: env is empty and the network namespace covers fetch/dns.
+  const bun = g.Bun as Record<string | symbol, unknown> | undefined;
+  if (bun) {
+    for (const key of Reflect.ownKeys(bun)) {
+      try {
+        delete bun[key];
+      } catch {
+        // non-configurable: blank the value below if it is writable
+      }
+      if (bun[key] !== undefined) {
+        try {
+          Object.defineProperty(bun, key, { value: undefined });
+        } catch {
+          // non-configurable and read-only
+        }
+      }
+    }
+  }
   for (const name of names) {
+    if (name === "Bun") continue;
     try {
       delete g[name];
     } catch {
@@ -149,6 +169,15 @@ function stripRealm(): void {
       writable: false,
       configurable: false,
     });
+  }
+  // Fail closed: pyodide's os.system calls require("node:child_process") and emscripten_run_script
+  // calls eval, so a realm that still has these must not run user code.
+  for (const name of ["process", "require", "eval", "fetch", "postMessage"]) {
+    if (g[name] !== undefined) throw new Error(`could not remove ${name} from the sandbox realm`);
+  }
+  const bunLeft = g.Bun as Record<string, unknown> | undefined;
+  for (const name of ["spawn", "spawnSync", "file", "write", "connect", "listen", "serve", "$", "FFI", "mmap", "udpSocket", "sql"]) {
+    if (bunLeft?.[name] !== undefined) throw new Error(`could not remove Bun.${name} from the sandbox realm`);
   }
   // pyodide's proxies test `x instanceof Function`, so the global stays, as a stub that keeps the
   // prototype (instanceof still works) but refuses to compile anything.
