@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   corpus: async () => (await import("./corpus.ts")).corpusCommand,
   report: async () => (await import("./report.ts")).reportCommand,
   eval: async () => (await import("./eval.ts")).evalCommand,
+  "exec-check": async () => (await import("./exec-check.ts")).execCheckCommand,
 };
 
 function usage(): string {
@@ -27,6 +28,7 @@ function usage(): string {
     "  replay     re-drive an actor from an episode log and verify it bit for bit",
     "  inspect    serve the episode inspector for a run or log on localhost (or --list)",
     "  eval       held-out masked-span accuracy and next-token loss of a model or runs (--compare)",
+    "  exec-check run a Python file in the sandbox and print its JSON verdict",
     "  report     write one self-contained report.html with charts over steps for one or more runs",
     "  bench      measure the learner's compute engine",
     "  bench-wire measure message latency and throughput between actor workers",
