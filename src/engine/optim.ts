@@ -1,5 +1,5 @@
 import type { Graph, Tensor } from "./graph.ts";
-import { add, concat, div, mul, pow, reduceSum, slice, sqrt, sub } from "./ops/index.ts";
+import { add, concat, div, mul, pow, reduceSum, reshape, slice, sqrt, sub } from "./ops/index.ts";
 import { minimum } from "./ops/support.ts";
 
 export interface AdamWConfig {
@@ -43,27 +43,44 @@ export interface OptimizerOutputs {
   readonly gradNorm: Tensor;
 }
 
-/** p * (1 - lr*wd) on the decayed prefix, p elsewhere (decoupled weight decay). */
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** The most rows of the per-row decay column (so its constant stays small). */
+const MAX_DECAY_ROWS = 1 << 16;
+
+/**
+ * p * (1 - lr*wd) on the decayed prefix [0, n), p elsewhere (decoupled weight decay), in one
+ * pass: [N] is viewed as [N/c, c] rows with c = gcd(n, N), so the prefix is whole rows and the
+ * factor is a broadcast column built from a small 0/1 constant. Slicing the prefix and
+ * concatenating it back would copy the whole buffer twice more.
+ */
 function decayed(g: Graph, p: Tensor, lr: Tensor, wd: number, n: number): Tensor {
   if (wd === 0 || n === 0) return p;
   const keep = sub(1, mul(lr, wd));
   const total = p.shape[0] as number;
   if (n === total) return mul(p, keep);
-  return concat([mul(slice(p, [0], [n], [0]), keep), slice(p, [n], [total], [0])], 0);
+  const c = gcd(n, total);
+  const rows = total / c;
+  if (rows > MAX_DECAY_ROWS) return concat([mul(slice(p, [0], [n], [0]), keep), slice(p, [n], [total], [0])], 0);
+  const mask = new Float64Array(rows);
+  mask.fill(1, 0, n / c);
+  const column = sub(1, mul(mul(lr, wd), g.constant(mask, p.dtype, [rows, 1], "decay_rows")));
+  return reshape(mul(reshape(p, [rows, c]), column), [total]);
 }
 
 /** Appends one optimizer step over flat buffers to the graph. */
 export function optimizerStep(config: OptimizerConfig, x: OptimizerInputs): OptimizerOutputs {
   const g = x.params.graph;
-  const gradNorm = sqrt(reduceSum(mul(x.grad, x.grad), [0]));
-  let grad = x.grad;
-  if (config.clipNorm !== undefined) {
-    const scale = minimum(g.scalar(1, grad.dtype), div(config.clipNorm, add(gradNorm, 1e-6)));
-    grad = mul(grad, scale);
-  }
+  const sq = mul(x.grad, x.grad);
+  const gradNorm = sqrt(reduceSum(sq, [0]));
+  const clip = config.clipNorm === undefined ? undefined : minimum(g.scalar(1, x.grad.dtype), div(config.clipNorm, add(gradNorm, 1e-6)));
   const wd = config.weightDecay ?? 0;
   const base = decayed(g, x.params, x.lr, wd, x.decayed);
   if (config.kind === "sgd") {
+    const grad = clip ? mul(x.grad, clip) : x.grad;
     const mu = config.momentum ?? 0;
     if (mu === 0) return { params: sub(base, mul(grad, x.lr)), m: x.m, v: x.v, gradNorm };
     const m = add(mul(x.m, mu), grad);
@@ -72,12 +89,17 @@ export function optimizerStep(config: OptimizerConfig, x: OptimizerInputs): Opti
   const b1 = config.beta1 ?? 0.9;
   const b2 = config.beta2 ?? 0.999;
   const eps = config.eps ?? 1e-8;
-  const m = add(mul(x.m, b1), mul(grad, 1 - b1));
-  const v = add(mul(x.v, b2), mul(mul(grad, grad), 1 - b2));
-  // Bias corrections folded into scalars: lr/(1-b1^t) and 1/sqrt(1-b2^t).
-  const bc1 = sub(1, pow(g.scalar(b1, grad.dtype), x.step));
-  const bc2 = sub(1, pow(g.scalar(b2, grad.dtype), x.step));
-  const stepSize = div(x.lr, bc1);
-  const denom = add(div(sqrt(v), sqrt(bc2)), eps);
+  // The clip factor folds into the scalar coefficients of m and v (and grad^2 is the one the norm
+  // already computed), so clipping costs no pass over [N].
+  const c1 = clip ? mul(clip, 1 - b1) : g.scalar(1 - b1, x.grad.dtype);
+  const c2 = clip ? mul(mul(clip, clip), 1 - b2) : g.scalar(1 - b2, x.grad.dtype);
+  const m = add(mul(x.m, b1), mul(x.grad, c1));
+  const v = add(mul(x.v, b2), mul(sq, c2));
+  // Bias corrections as scalars: lr*m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps)
+  //   = m / (sqrt(v) + eps*sqrt(1-b2^t)) * lr*sqrt(1-b2^t)/(1-b1^t).
+  const bc1 = sub(1, pow(g.scalar(b1, x.grad.dtype), x.step));
+  const sbc2 = sqrt(sub(1, pow(g.scalar(b2, x.grad.dtype), x.step)));
+  const stepSize = div(mul(x.lr, sbc2), bc1);
+  const denom = add(sqrt(v), mul(sbc2, eps));
   return { params: sub(base, mul(div(m, denom), stepSize)), m, v, gradNorm };
 }
