@@ -3,6 +3,33 @@ import { isFloat } from "./dtype.ts";
 import { constantOfShape, shapeOf, zerosLike } from "./ops/support.ts";
 import { sum } from "./ops/sum.ts";
 
+interface CustomGradient {
+  readonly inputs: readonly Tensor[];
+  /** Tensors made inside the composite: differentiating with respect to one of them disables the rule. */
+  readonly interior: ReadonlySet<Tensor>;
+  readonly rule: (g: Tensor) => readonly (Tensor | undefined)[];
+}
+
+const customGradients = new WeakMap<Tensor, CustomGradient>();
+
+/**
+ * Builds a composite with `body` and gives its output a gradient rule of its own, so the
+ * backward pass runs `rule` (fewer, fused passes) instead of differentiating the primitives
+ * the composite is made of. `rule(g, y)` returns one gradient per entry of `inputs` (undefined:
+ * not differentiable); the body must not depend differentiably on anything else. The forward
+ * nodes are unchanged, and interior tensors used elsewhere still get their gradients from there.
+ */
+export function withGradient(inputs: readonly Tensor[], body: () => Tensor, rule: (g: Tensor, y: Tensor) => readonly (Tensor | undefined)[]): Tensor {
+  const graph = inputs[0].graph;
+  const start = graph.nodes.length;
+  const y = body();
+  const interior = new Set<Tensor>();
+  for (const n of graph.nodes.slice(start)) for (const o of n.outputs) interior.add(o);
+  if (!interior.has(y) || y.producer?.outputs.length !== 1) return y;
+  customGradients.set(y, { inputs, interior, rule: (g) => rule(g, y) });
+  return y;
+}
+
 /**
  * Reverse-mode gradients of `output` with respect to each of `wrt`, appended to the same graph.
  * `output` is seeded with ones (so a scalar loss gives ordinary gradients) unless `seed` is
@@ -29,13 +56,18 @@ export function gradients(output: Tensor, wrt: readonly Tensor[], seed?: Tensor)
       for (const o of n.outputs) fromWrt.add(o);
     }
   }
+  // A composite with its own rule is one step back to its inputs, unless a wrt tensor lies inside it.
+  const customOf = (n: Node): CustomGradient | undefined => {
+    const c = n.outputs.length === 1 ? customGradients.get(n.outputs[0]) : undefined;
+    return c && !wrt.some((w) => w !== n.outputs[0] && c.interior.has(w)) ? c : undefined;
+  };
   const toOutput = new Set<Tensor>([output]);
   const onPath: Node[] = [];
   for (let i = nodes.length - 1; i >= 0; i--) {
     const n = nodes[i];
     if (!forward.has(n) || !n.outputs.some((t) => toOutput.has(t))) continue;
     onPath.push(n);
-    for (const t of n.inputs) toOutput.add(t);
+    for (const t of customOf(n)?.inputs ?? n.inputs) toOutput.add(t);
   }
 
   const pending = new Map<Tensor, Tensor[]>();
@@ -53,15 +85,8 @@ export function gradients(output: Tensor, wrt: readonly Tensor[], seed?: Tensor)
   };
   contribute(output, seed ?? constantOfShape(shapeOf(output), output.shape, 1, output.dtype));
 
-  for (const n of onPath) {
-    const gOuts = n.outputs.map((o) => total(o));
-    if (gOuts.every((g) => g === undefined)) continue;
-    if (!n.op.grad) {
-      throw new GraphBuildError(`gradients: op ${n.op.type} (node ${n.name}) has no gradient rule but lies between the inputs and ${output.name}`);
-    }
-    const filled = gOuts.map((g, i) => g ?? zerosLike(n.outputs[i]));
-    const gIns = n.op.grad(n, filled);
-    n.inputs.forEach((x, i) => {
+  const propagate = (n: Node, xs: readonly Tensor[], gIns: readonly (Tensor | undefined)[]) => {
+    xs.forEach((x, i) => {
       const gx = gIns[i];
       if (!gx || !fromWrt.has(x) || !toOutput.has(x)) return;
       if (gx.rank !== x.rank || gx.shape.some((d, k) => d !== x.shape[k] && typeof d === "number" && typeof x.shape[k] === "number")) {
@@ -69,6 +94,21 @@ export function gradients(output: Tensor, wrt: readonly Tensor[], seed?: Tensor)
       }
       contribute(x, gx);
     });
+  };
+
+  for (const n of onPath) {
+    const gOuts = n.outputs.map((o) => total(o));
+    if (gOuts.every((g) => g === undefined)) continue;
+    const custom = customOf(n);
+    if (custom) {
+      propagate(n, custom.inputs, custom.rule(gOuts[0]!));
+      continue;
+    }
+    if (!n.op.grad) {
+      throw new GraphBuildError(`gradients: op ${n.op.type} (node ${n.name}) has no gradient rule but lies between the inputs and ${output.name}`);
+    }
+    const filled = gOuts.map((g, i) => g ?? zerosLike(n.outputs[i]));
+    propagate(n, n.inputs, n.op.grad(n, filled));
   }
   return wrt.map((w) => total(w) ?? zerosLike(w));
 }

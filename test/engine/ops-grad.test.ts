@@ -97,6 +97,15 @@ const cases: Case[] = [
     build: (t) => op.crossEntropy(t.a, t.y),
   },
   { name: "RMSNorm", inputs: { x: F(3, 4), w: F(4) }, build: (t) => op.rmsNorm(t.x, t.w) },
+  // Composites with their own rules (SiLU, RMSNorm, token log-probs), in the shapes and reuse the models have.
+  { name: "RMSNorm over [2,3,4] (qk-norm shape), input also used after it", inputs: { x: F(2, 3, 4), w: F(4) }, build: (t) => op.add(op.rmsNorm(t.x, t.w), op.mul(t.x, t.x)) },
+  { name: "SiLU used twice and next to its input", inputs: { a: F(2, 3) }, build: (t) => op.mul(op.silu(t.a), op.add(op.silu(op.mul(t.a, 2)), t.a)) },
+  {
+    name: "Token log-probs with the logits used elsewhere too",
+    inputs: { a: F(3, 5) },
+    ints: { y: { shape: [3], values: [4, 0, 4] } },
+    build: (t) => op.add(op.tokenLogProbs(t.a, t.y), op.reduceSum(op.mul(t.a, t.a), [1])),
+  },
   { name: "Sum of three", inputs: { a: F(2, 3), b: F(3) }, build: (t) => op.sum([t.a, t.b, t.a]) },
 ];
 
