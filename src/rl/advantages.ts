@@ -27,3 +27,27 @@ export function isZeroVariance(rewards: readonly number[]): boolean {
   for (let i = 1; i < rewards.length; i++) if (rewards[i] !== rewards[0]) return false;
   return true;
 }
+
+/**
+ * TRR++ (Task-Relative REINFORCE++, Absolute Zero; REFERENCE.md §2): each reward is normalised by
+ * the mean and population std of its own bucket (task type x role, 6 buckets in AZR), so easy and
+ * hard task kinds get comparable advantages. A bucket whose rewards are all equal gives 0.
+ */
+export function trrAdvantages(rewards: readonly number[], buckets: readonly string[], opts: { eps?: number } = {}): number[] {
+  if (rewards.length !== buckets.length) throw new RangeError(`trrAdvantages: ${rewards.length} rewards but ${buckets.length} buckets`);
+  const eps = opts.eps ?? 1e-6;
+  const members = new Map<string, number[]>();
+  buckets.forEach((b, i) => {
+    const list = members.get(b);
+    if (list) list.push(i);
+    else members.set(b, [i]);
+  });
+  const out = new Array<number>(rewards.length).fill(0);
+  for (const idx of members.values()) {
+    const rs = idx.map((i) => rewards[i]!);
+    if (isZeroVariance(rs)) continue;
+    const adv = groupAdvantages(rs, { eps });
+    idx.forEach((i, j) => (out[i] = adv[j]!));
+  }
+  return out;
+}

@@ -1,0 +1,9 @@
+// Absolute Zero task logic (REFERENCE.md §2): types, buffers, prompts, parsing, sandboxed
+// validation and checking, rewards. TRR++ advantages live in src/rl/advantages.ts (trrAdvantages).
+
+export * from "./types.ts";
+export * from "./buffer.ts";
+export * from "./prompts.ts";
+export * from "./parse.ts";
+export * from "./execute.ts";
+export * from "./rewards.ts";
