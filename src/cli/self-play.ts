@@ -18,6 +18,7 @@ import { REWARD_DESIGNS, type RewardDesign } from "../tasks/pretrainzero/rewards
 import { TASK_NAMES, type TaskName } from "../tasks/baselines/masks.ts";
 import { InputError, type FlagSpec, type ParsedArgs } from "./args.ts";
 import { Progress } from "./progress.ts";
+import { shippedPath } from "../runtime/paths.ts";
 
 const D = DEFAULT_RUN_CONFIG;
 
@@ -25,10 +26,11 @@ const D = DEFAULT_RUN_CONFIG;
 export const BACKEND_DEFAULTS: Record<RunConfig["backend"], Partial<RunConfig> & { checkpointEvery: number }> = {
   sim: { steps: 100, passages: 32, genSamples: 8, predSamples: 8, chunk: 8, window: 4, template: "paper", checkpointEvery: 0 },
   model: {
-    steps: 20,
-    passages: 4,
+    // Small enough for a CPU, large enough that a tiny model's predictor solves some masks (signal).
+    steps: 15,
+    passages: 8,
     genSamples: 4,
-    predSamples: 4,
+    predSamples: 8,
     chunk: 4,
     window: 2,
     template: "compact",
@@ -41,11 +43,11 @@ const dflt = (what: string) => `default: ${what}`;
 
 /** Flags that shape any self-play run. Undefined values fall back to the backend's defaults. */
 export const RUN_FLAGS: FlagSpec[] = [
-  { name: "steps", type: "int", min: 1, help: `GRPO steps (${dflt("sim 100, model 20")})` },
+  { name: "steps", type: "int", min: 1, help: `GRPO steps (${dflt("sim 100, model 15")})` },
   { name: "seed", type: "int", min: 0, default: D.seed, help: "run seed; every random draw is keyed by it" },
-  { name: "passages", type: "int", min: 1, help: `paragraphs per step (paper: 32; ${dflt("sim 32, model 4")})` },
+  { name: "passages", type: "int", min: 1, help: `paragraphs per step (paper: 32; ${dflt("sim 32, model 8")})` },
   { name: "gen-samples", type: "int", min: 1, help: `generator rollouts per paragraph (paper: 8; ${dflt("sim 8, model 4")})` },
-  { name: "pred-samples", type: "int", min: 1, help: `predictor rollouts per mask, G (paper: 8; ${dflt("sim 8, model 4")})` },
+  { name: "pred-samples", type: "int", min: 1, help: `predictor rollouts per mask, G (paper: 8; ${dflt("sim 8, model 8")})` },
   { name: "task", type: "enum", values: TASK_NAMES, default: D.task, help: "pretrainzero, or a baseline where only the predictor trains: random-span (SpanBERT-style), next-token (cut at a random word), entropy (cut before a top-20%-entropy word, as RPT)" },
   { name: "design", type: "enum", values: REWARD_DESIGNS, default: D.design, help: "minmax: the paper's reward; plain: 1-acc; random: random masking, generator untrained" },
   { name: "mask-mode", type: "enum", values: ["all", "one", "words"], default: D.maskMode, help: "mask every occurrence (paper), one occurrence, or whole words only" },
@@ -131,7 +133,7 @@ export function resolveConfig(args: ParsedArgs, backend: RunConfig["backend"]): 
     const rank = f["lora-rank"] as number;
     config.model = {
       ...M,
-      dir: f.model as string,
+      dir: shippedPath(f.model as string),
       device: f.device as "cpu" | "cuda",
       deterministic: f.deterministic as boolean,
       lora: rank > 0 ? { rank, alpha: f["lora-alpha"] as number } : null,
