@@ -9,7 +9,7 @@ export const benchCommand = defineCommand(
     flags: [
       { name: "device", type: "enum", values: ["cpu", "cuda"], default: "cpu", help: "execution provider; cuda fails with the reason when unavailable (never falls back)" },
       { name: "quick", type: "boolean", default: false, help: "tiny sizes (a smoke run, not a measurement)" },
-      { name: "steps", type: "int", min: 1, max: 1000, help: "timed train steps after one warm-up (default 3, quick 2)" },
+      { name: "steps", type: "int", min: 1, max: 1000, help: "timed train steps after one warm-up (default 5, quick 2)" },
       { name: "threads", type: "int", min: 1, max: 1024, help: "ORT intra-op threads (default: one per core)" },
       { name: "profile", type: "path", help: "write an ORT profile of one train step to this directory and list time per op type" },
     ],

@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { Graph, type Node } from "./graph.ts";
 import { type DecoderConfig, countParams, decoderLoss, decoderParams } from "./models.ts";
@@ -32,6 +32,8 @@ export interface GemmResult {
   readonly gflops: number;
   /** Each measurement (GFLOP/s); far apart means the machine was busy. */
   readonly samples: readonly number[];
+  /** GFLOP per second of process CPU time (all ORT threads), best run: insensitive to other jobs taking the cores. */
+  readonly gflopsPerCpuSec: number;
 }
 
 export interface OpTime {
@@ -57,6 +59,12 @@ export interface BenchReport {
     readonly gflopPerStep: number;
     readonly gflops: number;
     readonly ratioToCeiling: number;
+    /** Process CPU time (user + system, all threads) of the median step. */
+    readonly cpuMsMedian: number;
+    /** Matmul GFLOP per CPU-second of the step (spin-waits count as CPU time, so this is a lower bound). */
+    readonly gflopsPerCpuSec: number;
+    /** gflopsPerCpuSec over the ceiling's: how much of the GEMM rate the step's work achieves, whatever else runs. */
+    readonly cpuRatioToCeiling: number;
     readonly graphBuildMs: number;
     readonly sessionCreateMs: number;
     readonly graphNodes: number;
@@ -65,6 +73,8 @@ export interface BenchReport {
     readonly lossLast: number;
   };
   readonly profile?: { readonly file: string; readonly topOps: readonly OpTime[] };
+  /** 1-minute load average before and after the run: above the core count, other jobs shared the cores. */
+  readonly loadAverage: readonly [number, number];
 }
 
 export const BENCH_MODEL: DecoderConfig = { vocab: 4096, dim: 512, layers: 4, heads: 8, ffn: 1536, batch: 16, seq: 256 };
@@ -89,6 +99,10 @@ export function graphMatmulFlops(g: Graph): number {
 }
 
 const now = () => performance.now();
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function measureGemm(n: number, opts: BenchOptions): Promise<GemmResult> {
@@ -102,15 +116,18 @@ async function measureGemm(n: number, opts: BenchOptions): Promise<GemmResult> {
   const feeds = { a: hostTensor("float32", [n, n], data()), b: hostTensor("float32", [n, n], data()) };
   await s.run(feeds);
   let best = Infinity;
+  let bestCpu = Infinity;
   const reps = opts.quick ? 2 : 5;
   for (let i = 0; i < reps; i++) {
+    const c0 = cpuMs();
     const t0 = now();
     await s.run(feeds);
     best = Math.min(best, now() - t0);
+    bestCpu = Math.min(bestCpu, cpuMs() - c0);
   }
   await s.release();
   const gflops = (2 * n * n * n) / (best * 1e6);
-  return { n, bestMs: best, gflops, samples: [gflops] };
+  return { n, bestMs: best, gflops, samples: [gflops], gflopsPerCpuSec: (2 * n * n * n) / (bestCpu * 1e6) };
 }
 
 function summarizeProfile(file: string): OpTime[] {
@@ -144,7 +161,8 @@ function tokenFeeds(c: DecoderConfig): Record<string, HostTensor> {
 export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const device = opts.device ?? "cpu";
   const model: DecoderConfig = { ...(opts.quick ? QUICK_MODEL : BENCH_MODEL), ...opts.model };
-  const steps = opts.steps ?? (opts.quick ? 2 : 3);
+  const steps = opts.steps ?? (opts.quick ? 2 : 5);
+  const loadBefore = loadavg()[0];
   const gemmSize = opts.gemmSize ?? (opts.quick ? 128 : 2048);
   const gemmBefore = await measureGemm(gemmSize, opts);
 
@@ -166,7 +184,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const data = tokenFeeds(model);
   const losses: number[] = [];
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   for (let i = 0; i <= steps; i++) {
+    const cs = cpuMs();
     const ts = now();
     const out = await session.run({
       ...data,
@@ -176,7 +196,11 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       [TRAIN_IO.lr]: hostTensor("float32", [], Float32Array.of(1e-3)),
       [TRAIN_IO.step]: hostTensor("float32", [], Float32Array.of(i + 1)),
     });
-    if (i > 0) times.push(now() - ts); // step 0 is the warm-up
+    if (i > 0) {
+      // step 0 is the warm-up
+      times.push(now() - ts);
+      cpuTimes.push(cpuMs() - cs);
+    }
     params = out[TRAIN_IO.paramsOut].data as Float32Array;
     m = out[TRAIN_IO.mOut].data as Float32Array;
     v = out[TRAIN_IO.vOut].data as Float32Array;
@@ -188,7 +212,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const gemm: GemmResult = {
     ...(gemmAfter.gflops > gemmBefore.gflops ? gemmAfter : gemmBefore),
     samples: [gemmBefore.gflops, gemmAfter.gflops],
+    gflopsPerCpuSec: Math.max(gemmBefore.gflopsPerCpuSec, gemmAfter.gflopsPerCpuSec),
   };
+  const loadAfter = loadavg()[0];
 
   let profile: BenchReport["profile"];
   if (opts.profileDir) {
@@ -211,6 +237,8 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
 
   const stepMsMedian = median(times);
   const gflops = flops / (stepMsMedian * 1e6);
+  const cpuMsMedian = median(cpuTimes);
+  const gflopsPerCpuSec = flops / (cpuMsMedian * 1e6);
   return {
     device,
     cores: cpus().length,
@@ -227,6 +255,9 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       gflopPerStep: flops / 1e9,
       gflops,
       ratioToCeiling: gflops / gemm.gflops,
+      cpuMsMedian,
+      gflopsPerCpuSec,
+      cpuRatioToCeiling: gflopsPerCpuSec / gemm.gflopsPerCpuSec,
       graphBuildMs,
       sessionCreateMs,
       graphNodes: graph.liveNodes().length,
@@ -235,6 +266,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       lossLast: losses[losses.length - 1],
     },
     profile,
+    loadAverage: [loadBefore, loadAfter],
   };
 }
 
@@ -252,6 +284,8 @@ export function formatBenchTable(r: BenchReport): string {
     ["tokens/s", f(t.tokensPerSec, 0)],
     ["matmul work per step", `${f(t.gflopPerStep)} GFLOP`],
     ["achieved", `${f(t.gflops)} GFLOP/s = ${f(100 * t.ratioToCeiling)}% of ceiling`],
+    ["per CPU-second (all threads)", `step ${f(t.gflopsPerCpuSec)} vs ceiling ${f(r.gemm.gflopsPerCpuSec)} GFLOP/cpu-s = ${f(100 * t.cpuRatioToCeiling)}% (median step CPU ${f(t.cpuMsMedian)} ms)`],
+    ["load average (1 min)", `${f(r.loadAverage[0], 2)} before, ${f(r.loadAverage[1], 2)} after (${r.cores} cores)`],
     ["graph build + serialize", `${f(t.graphBuildMs)} ms`],
     ["session create", `${f(t.sessionCreateMs)} ms`],
     ["graph size", `${t.graphNodes} nodes, ${f(t.modelBytes / 1024)} KiB`],
