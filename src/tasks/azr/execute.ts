@@ -29,7 +29,7 @@ export async function validateBatch(exec: Executor, proposals: readonly Proposal
   proposals.forEach((p, k) => {
     spans.push({ start: jobs.length });
     if (results[k]) return;
-    for (const input of p.inputs) for (let r = 0; r < runs; r++) jobs.push({ op: "run", program: p.program, input });
+    for (const input of p.inputs) for (let r = 0; r < runs; r++) jobs.push({ op: "run", program: heapShifted(p.program, r), input });
   });
   const verdicts = await exec.runBatch(jobs);
   const outputs: string[][] = proposals.map(() => []);
@@ -76,6 +76,17 @@ export async function validateBatch(exec: Executor, proposals: readonly Proposal
     });
     return { valid: true, triplets };
   });
+}
+
+/**
+ * Run r > 0 of the determinism check gets the program with a few live allocations appended, so
+ * f starts from a different heap layout. Two runs in a fresh interpreter otherwise often hand out
+ * the same addresses, and id(object()), hash(object()) or the order of a set of objects would pass
+ * as deterministic. A function of its input alone cannot tell the difference.
+ */
+export function heapShifted(program: string, run: number): string {
+  if (run === 0) return program;
+  return `${program}\n\n_azr_heap_shift = [(object(), [], {}, "x" * i) for i in range(${37 * run})]\n`;
 }
 
 function precheck(p: Proposal): ValidationResult | null {
