@@ -27,7 +27,7 @@ export interface LearnerDeps {
   config: RunConfig;
   backend: LearnerBackend;
   /** Where the step/version/backend state is handed after each update (the supervisor). */
-  checkpoint(version: number, state: Uint8Array): void;
+  checkpoint(step: number, state: Uint8Array): void;
   /** Where the step's wall-clock timing goes; never into a message, so logs stay deterministic. */
   timing?(t: LearnerTiming): void;
   /** State restored after a restart, as produced by learnerState(). */
@@ -152,7 +152,7 @@ export function learnerMachine(deps: LearnerDeps) {
         };
       }),
       checkpoint: ({ context }) => {
-        deps.checkpoint(context.version, learnerState(context, context.backend.snapshot()));
+        deps.checkpoint(context.step, learnerState(context, context.backend.snapshot()));
       },
     },
     guards: {

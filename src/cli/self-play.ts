@@ -5,7 +5,7 @@ import { existsSync, readFileSync, renameSync, truncateSync, writeFileSync } fro
 import { join, resolve } from "node:path";
 import { ACTORS } from "../../actors/index.ts";
 import { EpisodeLogReader, repairTornTail } from "../protocol/log.ts";
-import type { StepStats } from "../protocol/messages.ts";
+import type { ActorId, StepStats } from "../protocol/messages.ts";
 import { learningRate } from "../rl/schedule.ts";
 import { latestGoodCheckpoint, writeCheckpoint } from "../runtime/checkpoint.ts";
 import { DEFAULT_RUN_CONFIG, episodesPerStep, type RunConfig, type TransportKind } from "../runtime/config.ts";
@@ -176,10 +176,15 @@ function row(step: number, s: StepStats): string {
   ].join("  ");
 }
 
+/** Actors whose state a checkpoint must hold: the learner, and the AZR proposer's buffers. */
+export function statefulActors(config: RunConfig): ActorId[] {
+  return config.task === "azr" ? ["learner", "generator"] : ["learner"];
+}
+
 interface Resumed {
   runDir: RunDir;
   config: RunConfig;
-  learnerState: Uint8Array;
+  actorStates: Partial<Record<ActorId, Uint8Array>>;
   fromStep: number;
   recordPath?: string;
   checkpointEvery: number;
@@ -192,9 +197,13 @@ function prepareResume(path: string): Resumed {
   const { checkpoint, skipped } = latestGoodCheckpoint(join(runDir.path, "checkpoints"));
   for (const s of skipped) console.error(`warning: skipping checkpoint ${s.path}: ${s.reason}`);
   if (!checkpoint) throw new InputError(`--resume ${path}: no good checkpoint in ${join(runDir.path, "checkpoints")}; accepted: a run written with --checkpoint-every > 0`);
-  const state = checkpoint.files["learner.bin"];
-  if (!state) throw new InputError(`--resume: checkpoint ${checkpoint.path} has no learner.bin`);
-  const { step } = decodeValue(state) as { step: number };
+  const actorStates: Partial<Record<ActorId, Uint8Array>> = {};
+  for (const id of statefulActors(saved.config)) {
+    const bytes = checkpoint.files[`${id}.bin`];
+    if (!bytes) throw new InputError(`--resume: checkpoint ${checkpoint.path} has no ${id}.bin`);
+    actorStates[id] = bytes;
+  }
+  const { step } = decodeValue(actorStates.learner!) as { step: number };
   // Metrics and the episode log continue from the checkpoint: drop what a crash left after it.
   const rows = readFileSync(runDir.metricsPath, "utf8").split("\n").filter((l) => {
     if (!l.trim()) return false;
@@ -217,7 +226,7 @@ function prepareResume(path: string): Resumed {
     reader.close();
     truncateSync(saved.record, cut);
   }
-  return { runDir, config: saved.config, learnerState: state, fromStep: step, recordPath: saved.record, checkpointEvery: saved.checkpointEvery ?? 0 };
+  return { runDir, config: saved.config, actorStates, fromStep: step, recordPath: saved.record, checkpointEvery: saved.checkpointEvery ?? 0 };
 }
 
 export interface SelfPlayCommandOptions {
@@ -232,11 +241,11 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
   let checkpointEvery: number;
   let runDir: RunDir;
   let recordPath = args.flags.record as string | undefined;
-  let learnerState: Uint8Array | undefined;
+  let actorStates: Partial<Record<ActorId, Uint8Array>> | undefined;
   let fromStep = 0;
   if (args.flags.resume) {
     const r = prepareResume(args.flags.resume as string);
-    ({ config, runDir, learnerState, fromStep, checkpointEvery } = r);
+    ({ config, runDir, actorStates, fromStep, checkpointEvery } = r);
     if (recordPath) throw new InputError("--record cannot be combined with --resume: the run keeps the log it started with");
     recordPath = r.recordPath;
     say(`resuming ${runDir.path} at step ${fromStep} of ${config.steps}`);
@@ -266,6 +275,8 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
   const progress = new Progress({ total: config.steps, label: "step" });
   const episodesPer = episodesPerStep(config);
   const timings = new Map<number, LearnerTiming>();
+  const stateful = statefulActors(config);
+  const pendingCheckpoints = new Map<number, Partial<Record<ActorId, Uint8Array>>>();
   let stepsDone = 0;
   let tokens = 0;
   const schedule = { kind: config.model.schedule, lr: config.model.lr, warmup: config.model.warmup, total: config.steps, minRatio: config.model.minLrRatio };
@@ -274,16 +285,21 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
     transport,
     actors: ACTORS,
     recordPath,
-    appendToLog: Boolean(learnerState && recordPath),
+    appendToLog: Boolean(actorStates && recordPath),
     command: o.command,
-    learnerState,
+    actorStates,
     stopAtStep: stopAfter,
     onTiming: (t) => timings.set(t.step, t),
-    onCheckpoint: (version, state) => {
-      const last = version >= Math.min(config.steps, stopAfter ?? Infinity);
-      if (checkpointEvery > 0 && (version % checkpointEvery === 0 || last)) {
-        writeCheckpoint(join(runDir.path, "checkpoints"), version, { "learner.bin": state }, { step: version });
-      }
+    onCheckpoint: (actor, step, state) => {
+      const last = step >= Math.min(config.steps, stopAfter ?? Infinity);
+      if (checkpointEvery <= 0 || !(step % checkpointEvery === 0 || last)) return;
+      // A checkpoint is written once every stateful actor has handed in its state for that step.
+      const held = pendingCheckpoints.get(step) ?? {};
+      held[actor] = state;
+      if (stateful.every((id) => held[id])) {
+        pendingCheckpoints.delete(step);
+        writeCheckpoint(join(runDir.path, "checkpoints"), step, Object.fromEntries(stateful.map((id) => [`${id}.bin`, held[id]!])), { step });
+      } else pendingCheckpoints.set(step, held);
     },
     onVersion: (v) => {
       if (!v.stats) return;

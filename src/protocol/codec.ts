@@ -19,6 +19,9 @@ import {
   type SamplePrompt,
   type MaskedPassage,
   type MaskAnswer,
+  type Proposals,
+  type Tasks,
+  type Validated,
 } from "./messages.ts";
 
 /** A message or value that cannot be decoded or does not have the protocol's shape. Exit code 2 for CLIs. */
@@ -177,6 +180,7 @@ const scoredGroup = shape<ScoredGroup>({
   acc: opt(num),
   spanWords: opt(arrayOf(num)),
   invalid: opt(nat),
+  taskType: opt(str),
 });
 const maskedPassage = shape<MaskedPassage>({ maskId: str, masked: str });
 const maskAnswer = shape<MaskAnswer>({ maskId: str, span: strOrNull, invalid: opt(str) });
@@ -204,6 +208,25 @@ const MESSAGE_FIELDS: MessageFields = {
   scored: { step: nat, passage: str, groups: arrayOf(scoredGroup) },
   masks: { step: nat, version: nat, passage: str, masks: arrayOf(maskedPassage) },
   answers: { step: nat, passage: str, answers: arrayOf(maskAnswer) },
+  proposals: {
+    step: nat,
+    version: nat,
+    batch: str,
+    taskType: str,
+    proposals: arrayOf(
+      shape<Proposals["proposals"][number]>({
+        key: str,
+        rollouts: arrayOf(shape<Proposals["proposals"][number]["rollouts"][number]>({ program: str, inputs: arrayOf(str), message: opt(str), invalid: opt(str) })),
+      }),
+    ),
+  },
+  tasks: { step: nat, version: nat, batch: str, tasks: arrayOf(shape<Tasks["tasks"][number]>({ key: str, prompt: str })) },
+  validated: {
+    step: nat,
+    batch: str,
+    taskType: str,
+    triplets: arrayOf(shape<Validated["triplets"][number]>({ program: str, input: str, output: str, message: opt(str) })),
+  },
   predictions: {
     step: nat,
     passage: str,

@@ -64,8 +64,10 @@ export interface ScoredGroup {
   acc?: number;
   /** Generator groups: words in each chosen span (0 when invalid). */
   spanWords?: number[];
-  /** Generator groups: how many completions had no usable mask. */
+  /** Generator groups: how many completions had no usable mask (or, in AZR, no valid proposal). */
   invalid?: number;
+  /** Absolute Zero: deduction, abduction or induction (TRR++ normalises per task type and role). */
+  taskType?: string;
 }
 
 export interface Scored {
@@ -138,11 +140,58 @@ export interface Predictions {
   groups: { maskId: string; completions: string[] }[];
 }
 
-export type GeneratorInbound = PolicyVersion | SampleResponse | EntropyResponse;
+// ---- Absolute Zero: proposer (generator) -> reward -> solver (predictor) ----
+
+/** Parsed proposals of one proposer request; the reward actor validates them in the sandbox. */
+export interface Proposals {
+  type: "proposals";
+  step: number;
+  version: number;
+  /** The proposer request's chunk key; one Proposals, Tasks and Scored message per chunk. */
+  batch: string;
+  taskType: string;
+  proposals: {
+    /** Proposer prompt key; rollout i of it is key/g<i>. */
+    key: string;
+    rollouts: { program: string; inputs: string[]; message?: string; invalid?: string }[];
+  }[];
+}
+
+/** Solver prompts of the valid proposals of one chunk (the answers stay with the reward actor). */
+export interface Tasks {
+  type: "tasks";
+  step: number;
+  version: number;
+  batch: string;
+  tasks: { key: string; prompt: string }[];
+}
+
+/** Valid triplets of one chunk, for the proposer's reference buffers. */
+export interface Validated {
+  type: "validated";
+  step: number;
+  batch: string;
+  taskType: string;
+  triplets: { program: string; input: string; output: string; message?: string }[];
+}
+
+export type GeneratorInbound = PolicyVersion | SampleResponse | EntropyResponse | Validated;
 export type PredictorInbound = Masks | SampleResponse;
 export type RewardInbound = Answers | Predictions;
 
-export type Message = PolicyVersion | SampleRequest | SampleResponse | EntropyRequest | EntropyResponse | Scored | Masks | Answers | Predictions;
+export type Message =
+  | PolicyVersion
+  | SampleRequest
+  | SampleResponse
+  | EntropyRequest
+  | EntropyResponse
+  | Scored
+  | Masks
+  | Answers
+  | Predictions
+  | Proposals
+  | Tasks
+  | Validated;
 export type MessageType = Message["type"];
 
 export interface StepStats {
@@ -184,7 +233,10 @@ export const STAGE_RANK: Record<MessageType, number> = {
   "entropy.request": 1,
   "entropy.response": 2,
   masks: 3,
+  proposals: 3,
   answers: 4,
+  tasks: 4,
+  validated: 4,
   predictions: 5,
   scored: 6,
 };

@@ -19,8 +19,11 @@ export interface ActorEnv {
   incarnation: number;
   /** Learner only: parameters to resume from after a restart. */
   restore?: Uint8Array;
-  /** Learner only: hand the supervisor a state it can restart from. */
-  checkpoint(version: number, state: Uint8Array): void;
+  /**
+   * Hand the supervisor a state it can restart from, covering every message before `step`. Actors
+   * that keep state across steps (the learner; the AZR proposer's buffers) call it at step starts.
+   */
+  checkpoint(step: number, state: Uint8Array): void;
   /** Learner only: report the step's timing (kept out of the messages so logs stay deterministic). */
   timing(t: LearnerTiming): void;
 }
@@ -97,7 +100,7 @@ export function serveActor(actorId: ActorId, factory: ActorFactory, port: Port, 
       config: frame.config,
       incarnation: frame.incarnation,
       restore: frame.restore,
-      checkpoint: (version, state) => port.post({ c: { c: "checkpoint", version, state } }),
+      checkpoint: (step, state) => port.post({ c: { c: "checkpoint", step, state } }),
       timing: (t) => port.post({ c: { c: "timing", ...t } }),
     };
     const logic = await factory(env);

@@ -23,10 +23,10 @@ export interface HubOptions {
   record?: (envelopes: Envelope[]) => void;
   onVersion?: (v: PolicyVersion) => void;
   onTiming?: (t: LearnerTiming) => void;
-  /** Every learner checkpoint (after each update), e.g. to write some of them to disk. */
-  onCheckpoint?: (version: number, state: Uint8Array) => void;
-  /** Learner state to start from (resume). */
-  learnerState?: Uint8Array;
+  /** Every actor checkpoint (the learner's after each update), e.g. to write some of them to disk. */
+  onCheckpoint?: (actor: ActorId, step: number, state: Uint8Array) => void;
+  /** Actor states to start from (resume): the learner's, and any other stateful actor's. */
+  actorStates?: Partial<Record<ActorId, Uint8Array>>;
   /** End the run once this step begins (an interruption that can be resumed). */
   stopAtStep?: number;
   /** Restarts allowed per actor before the run fails. */
@@ -63,7 +63,8 @@ export class Hub {
   private readonly inbox = new Map<ActorId, Envelope[]>();
   private readonly seen = new Map<number, Set<string>>();
   private pending: Envelope[] = [];
-  private snapshot: Uint8Array | undefined;
+  /** Latest checkpoint of each actor that keeps state across steps. */
+  private readonly snapshots = new Map<ActorId, Uint8Array>();
   private readonly restarts = Object.fromEntries(ACTOR_IDS.map((a) => [a, 0])) as Record<ActorId, number>;
   private readonly stats: StepStats[] = [];
   private messages = 0;
@@ -77,7 +78,7 @@ export class Hub {
   private readonly stopped = new Map<ActorId, (wireMs: number) => void>();
 
   constructor(private readonly opts: HubOptions) {
-    this.snapshot = opts.learnerState;
+    for (const [id, state] of Object.entries(opts.actorStates ?? {})) if (state) this.snapshots.set(id as ActorId, state);
   }
 
   run(): Promise<RunResult> {
@@ -110,7 +111,7 @@ export class Hub {
         config: this.opts.config,
         actor: id,
         incarnation: this.restarts[id],
-        restore: id === "learner" ? this.snapshot : undefined,
+        restore: this.snapshots.get(id),
       },
     });
     // A restarted host first gets everything it had been given since its last safe point.
@@ -158,10 +159,11 @@ export class Hub {
   }
 
   private onControl(from: ActorId, c: ControlFrame): void {
-    if (c.c === "checkpoint" && from === "learner") {
-      this.snapshot = c.state;
-      this.inbox.set("learner", []);
-      this.opts.onCheckpoint?.(c.version, c.state);
+    if (c.c === "checkpoint") {
+      // The state covers everything before c.step: only later messages need re-sending after a crash.
+      this.snapshots.set(from, c.state);
+      this.inbox.set(from, this.inbox.get(from)!.filter((e) => e.msg.step >= c.step));
+      this.opts.onCheckpoint?.(from, c.step, c.state);
     } else if (c.c === "timing" && from === "learner") {
       const { c: _c, ...t } = c;
       this.opts.onTiming?.(t);
@@ -173,11 +175,12 @@ export class Hub {
   private onPolicyVersion(v: PolicyVersion): void {
     this.finalDigest = v.digest;
     // A resumed learner re-announces the version it was checkpointed at; that update is not new.
-    const resumedAnnouncement = this.opts.learnerState !== undefined && !this.announced;
+    const resumedAnnouncement = this.opts.actorStates?.learner !== undefined && !this.announced;
     this.announced = true;
     if (v.stats && !resumedAnnouncement) this.stats.push(v.stats);
-    // A new step begins: stateless actors need nothing older to be rebuilt.
-    for (const id of ["generator", "predictor", "reward"] as const) {
+    // A new step begins: actors without a checkpoint of their own need nothing older to be rebuilt.
+    for (const id of ACTOR_IDS) {
+      if (this.snapshots.has(id)) continue;
       this.inbox.set(id, this.inbox.get(id)!.filter((e) => e.msg.step >= v.step));
     }
     for (const s of this.seen.keys()) if (s < v.step - 1) this.seen.delete(s);

@@ -6,7 +6,8 @@ import type { RunConfig } from "./config.ts";
 
 export type ControlFrame =
   | { c: "start"; config: RunConfig; actor: string; incarnation: number; restore?: Uint8Array }
-  | { c: "checkpoint"; version: number; state: Uint8Array }
+  /** An actor's state covering every message of steps before `step` (restart and resume point). */
+  | { c: "checkpoint"; step: number; state: Uint8Array }
   | { c: "failed"; error: string }
   /** Learner only: where the step's time went and how many tokens it sampled (never recorded: wall time). */
   | { c: "timing"; step: number; sampleMs: number; trainMs: number; sampledTokens: number; completions: number }

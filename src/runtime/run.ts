@@ -17,7 +17,7 @@ export interface RunOptions {
   onVersion?: (v: PolicyVersion) => void;
   onTiming?: HubOptions["onTiming"];
   onCheckpoint?: HubOptions["onCheckpoint"];
-  learnerState?: Uint8Array;
+  actorStates?: HubOptions["actorStates"];
   stopAtStep?: number;
   /** Append to this existing log instead of creating one (resume); it must end before the resumed step. */
   appendToLog?: boolean;
@@ -45,7 +45,7 @@ export async function runSelfPlay(opts: RunOptions): Promise<RunOutcome> {
       onVersion: opts.onVersion,
       onTiming: opts.onTiming,
       onCheckpoint: opts.onCheckpoint,
-      learnerState: opts.learnerState,
+      actorStates: opts.actorStates,
       stopAtStep: opts.stopAtStep,
       record: writer
         ? (envs) => {

@@ -35,7 +35,7 @@ export function hostAlone(actor: ActorId, factory: ActorFactory, config: RunConf
   };
   hub.onFrame((f) => {
     if ("e" in f) h.sent.push(decodeEnvelope(f.e));
-    else if (f.c.c === "checkpoint") h.checkpoints.push(f.c.version);
+    else if (f.c.c === "checkpoint") h.checkpoints.push(f.c.step);
     else if (f.c.c === "failed") h.failures.push(f.c.error);
   });
   serveActor(actor, factory, side, { die: (e) => h.failures.push(e instanceof Error ? e.message : String(e)) });

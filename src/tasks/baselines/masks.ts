@@ -6,12 +6,12 @@
 import type { Rng } from "../../runtime/rng.ts";
 import { MASK_TOKEN, maskPassage } from "../pretrainzero/mask.ts";
 
-export type TaskName = "pretrainzero" | "random-span" | "next-token" | "entropy";
-export const TASK_NAMES: readonly TaskName[] = ["pretrainzero", "random-span", "next-token", "entropy"];
+export type TaskName = "pretrainzero" | "random-span" | "next-token" | "entropy" | "azr";
+export const TASK_NAMES: readonly TaskName[] = ["pretrainzero", "random-span", "next-token", "entropy", "azr"];
 
-/** Tasks whose masks come from the policy's own generator rollouts. */
+/** Tasks whose generator role is the policy itself (so it is trained). */
 export function generatorTrains(task: TaskName): boolean {
-  return task === "pretrainzero";
+  return task === "pretrainzero" || task === "azr";
 }
 
 export interface LocalMask {
