@@ -12,6 +12,9 @@ import { generatorMachine } from "./generator.ts";
 import { learnerMachine } from "./learner.ts";
 import { predictorMachine } from "./predictor.ts";
 import { rewardMachine } from "./reward.ts";
+import { azrRewardMachine } from "./azr-reward.ts";
+import { proposerMachine } from "./azr-proposer.ts";
+import { TaskBuffers } from "../src/tasks/azr/buffer.ts";
 
 /** The training split of the run's corpus, as paragraph texts. */
 export async function trainPassages(config: RunConfig): Promise<string[]> {
@@ -26,12 +29,26 @@ export async function trainPassages(config: RunConfig): Promise<string[]> {
   return train.map((p) => p.text);
 }
 
-export const generatorFactory: ActorFactory = async (env) =>
-  generatorMachine({ config: env.config, corpus: await trainPassages(env.config) });
+export const generatorFactory: ActorFactory = async (env) => {
+  if (env.config.task === "azr") {
+    const buffers = env.restore ? TaskBuffers.restore(env.restore) : new TaskBuffers();
+    return proposerMachine({ config: env.config, buffers, checkpoint: env.checkpoint });
+  }
+  return generatorMachine({ config: env.config, corpus: await trainPassages(env.config) });
+};
 
 export const predictorFactory: ActorFactory = (env) => predictorMachine({ config: env.config });
 
-export const rewardFactory: ActorFactory = (env) => rewardMachine({ config: env.config });
+export const rewardFactory: ActorFactory = async (env) => {
+  if (env.config.task === "azr") {
+    const { createPythonExecutor } = await import("../src/exec/index.ts");
+    const a = env.config.azr;
+    const exec = createPythonExecutor({ poolSize: a.poolSize, limits: { timeoutMs: a.timeoutMs, memoryMb: a.memoryMb } });
+    env.onStop(() => exec.close());
+    return azrRewardMachine({ config: env.config, exec });
+  }
+  return rewardMachine({ config: env.config });
+};
 
 export const learnerFactory: ActorFactory = async (env) => {
   const backend = await createBackend(env.config);

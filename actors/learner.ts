@@ -18,7 +18,7 @@ import { assembleBatch } from "../src/rl/batch.ts";
 import { DEFAULT_GRPO } from "../src/rl/grpo.ts";
 import type { TrainResult } from "../src/rl/batch-types.ts";
 import type { LearnerBackend } from "../src/runtime/backend.ts";
-import type { RunConfig } from "../src/runtime/config.ts";
+import { scoredPerStep, type RunConfig } from "../src/runtime/config.ts";
 import { post, type Inbound, type LearnerTiming } from "../src/runtime/host.ts";
 import type { EntropyRequest, EntropyResponse, Role } from "../src/protocol/messages.ts";
 import { generatorTrains } from "../src/tasks/baselines/masks.ts";
@@ -95,6 +95,7 @@ export function learnerMachine(deps: LearnerDeps) {
           scored: ctx.scored,
           config: { ...DEFAULT_GRPO, ...ctx.config.grpo },
           trainRoles: trainRoles(ctx.config),
+          advantage: ctx.config.task === "azr" ? "trr" : "group",
         });
         const result = await ctx.backend.train(batch);
         return { result, stats: { ...stats, ...result }, ms: performance.now() - t0 };
@@ -157,7 +158,7 @@ export function learnerMachine(deps: LearnerDeps) {
     },
     guards: {
       hasRequests: ({ context }) => context.queue.length > 0,
-      batchComplete: ({ context }) => context.passagesScored === context.config.passages,
+      batchComplete: ({ context }) => context.passagesScored === scoredPerStep(context.config),
       runComplete: ({ context }) => context.step >= context.config.steps,
     },
   }).createMachine({

@@ -150,6 +150,14 @@ export function resolveConfig(args: ParsedArgs, backend: RunConfig["backend"]): 
   if (backend === "sim" && config.task !== "pretrainzero") {
     throw new InputError(`--task ${config.task} needs a language model (--backend model); the simulator plays pretrainzero only (its --design random is random masking)`);
   }
+  if (config.task === "azr") {
+    // Proposer prompts per task type; programs need more room than spans, and span one or more lines.
+    if (f.passages === undefined) config.passages = 4;
+    if ("model" in f) {
+      config.model.maxNewTokens = { generator: pick(f["gen-tokens-set"], 96), predictor: pick(f["pred-tokens-set"], 48) };
+      config.model.stopStrings = [];
+    }
+  }
   if (config.corpus.minWords > config.corpus.maxWords) throw new InputError(`--min-words ${config.corpus.minWords} is above --max-words ${config.corpus.maxWords}`);
   return { config, checkpointEvery: pick(f["checkpoint-every"], b.checkpointEvery) };
 }

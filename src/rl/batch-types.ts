@@ -8,6 +8,8 @@ export interface TrainGroup {
   completions: Completion[];
   rewards: number[];
   advantages: number[];
+  /** Absolute Zero task type (TRR++ bucket together with the role). */
+  taskType?: string;
 }
 
 export interface GrpoBatch {

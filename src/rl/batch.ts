@@ -1,6 +1,6 @@
 // Joins scored groups with the rollouts the learner sampled into one canonical GRPO batch.
 import type { Completion, Role, ScoredGroup, StepStats } from "../protocol/messages.ts";
-import { groupAdvantages, isZeroVariance } from "./advantages.ts";
+import { groupAdvantages, isZeroVariance, trrAdvantages } from "./advantages.ts";
 import type { GrpoBatch, TrainGroup } from "./batch-types.ts";
 import type { GrpoConfig } from "./grpo.ts";
 
@@ -18,6 +18,11 @@ export interface AssembleArgs {
   config: Pick<GrpoConfig, "scaleByStd" | "advEps" | "dropZeroVariance">;
   /** Roles whose groups enter the batch (e.g. only "predictor" under random masking). Stats cover all roles. */
   trainRoles: readonly Role[];
+  /**
+   * "group": GRPO, each group normalised by itself (zero-variance groups may be dropped).
+   * "trr": TRR++ (Absolute Zero), normalised per task type x role over the whole batch.
+   */
+  advantage?: "group" | "trr";
 }
 
 export type BatchStats = Omit<StepStats, "loss" | "gradNorm" | "clipFrac">;
@@ -88,7 +93,7 @@ export function assembleBatch(args: AssembleArgs): AssembledBatch {
         `assembleBatch: step ${args.step}: ${g.role} group "${g.key}" has ${g.rewards.length} rewards for ${rollout.completions.length} completions`,
       );
     }
-    if (zeroVar && config.dropZeroVariance) continue;
+    if (zeroVar && config.dropZeroVariance && args.advantage !== "trr") continue;
     groups.push({
       role: g.role,
       key: g.key,
@@ -96,8 +101,18 @@ export function assembleBatch(args: AssembleArgs): AssembledBatch {
       completions: rollout.completions,
       rewards: g.rewards,
       advantages: groupAdvantages(g.rewards, { scaleByStd: config.scaleByStd, eps: config.advEps }),
+      ...(g.taskType !== undefined ? { taskType: g.taskType } : {}),
     });
     trained += g.rewards.length;
+  }
+
+  if (args.advantage === "trr") {
+    // One pass over every trained sample: each is normalised within its (task type, role) bucket.
+    const rewards = groups.flatMap((g) => g.rewards);
+    const buckets = groups.flatMap((g) => g.rewards.map(() => `${g.taskType ?? "none"}/${g.role}`));
+    const adv = trrAdvantages(rewards, buckets, { eps: config.advEps });
+    let k = 0;
+    for (const g of groups) g.advantages = g.rewards.map(() => adv[k++]!);
   }
 
   const stats: BatchStats = {

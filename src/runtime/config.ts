@@ -79,6 +79,19 @@ export interface RunConfig {
   template: TemplateName;
   sim: { genLr: number; predLr: number; maxSpanWords: number };
   model: ModelRunConfig;
+  /** Absolute Zero (task "azr"): `passages` is the number of proposer prompts per task type. */
+  azr: {
+    /** Reference triplets shown to the proposer (paper: K = 6). */
+    references: number;
+    /** The official code's penalties (-0.5 / -1) instead of the paper's 0. */
+    official: boolean;
+    /** Inputs an induction proposal writes (paper: N = 10). */
+    inductionInputs: number;
+    /** Sandboxed executors in the reward actor's pool. */
+    poolSize: number;
+    timeoutMs: number;
+    memoryMb: number;
+  };
   grpo: { epsLow: number; epsHigh: number; scaleByStd: boolean; dropZeroVariance: boolean };
   faults: FaultPlan[];
 }
@@ -117,8 +130,14 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     microBatch: 64,
   },
   grpo: { epsLow: 0.2, epsHigh: 0.28, scaleByStd: true, dropZeroVariance: true },
+  azr: { references: 6, official: false, inductionInputs: 10, poolSize: 1, timeoutMs: 2000, memoryMb: 256 },
   faults: [],
 };
+
+/** Scored messages the learner waits for in one step: one per paragraph, or per AZR proposer chunk. */
+export function scoredPerStep(c: RunConfig): number {
+  return c.task === "azr" ? 3 * Math.ceil(c.passages / c.chunk) : c.passages;
+}
 
 /** Episodes (generator rollouts) per step. */
 export function episodesPerStep(c: RunConfig): number {

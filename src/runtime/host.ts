@@ -26,6 +26,8 @@ export interface ActorEnv {
   checkpoint(step: number, state: Uint8Array): void;
   /** Learner only: report the step's timing (kept out of the messages so logs stay deterministic). */
   timing(t: LearnerTiming): void;
+  /** Run `fn` when the host stops (close executors, subprocesses). */
+  onStop(fn: () => Promise<void> | void): void;
 }
 
 export type LearnerTiming = Omit<Extract<ControlFrame, { c: "timing" }>, "c">;
@@ -68,9 +70,20 @@ export function serveActor(actorId: ActorId, factory: ActorFactory, port: Port, 
   const backlog: Uint8Array[] = [];
   let starting = false;
   const clock = new WireClock();
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.splice(0)) {
+      try {
+        await fn();
+      } catch {
+        // Stopping anyway: a failed cleanup must not keep the host alive.
+      }
+    }
+  };
 
   const fail = (error: unknown) => {
     rootRef?.stop();
+    void cleanup();
     opts.die(error);
   };
 
@@ -102,6 +115,7 @@ export function serveActor(actorId: ActorId, factory: ActorFactory, port: Port, 
       restore: frame.restore,
       checkpoint: (step, state) => port.post({ c: { c: "checkpoint", step, state } }),
       timing: (t) => port.post({ c: { c: "timing", ...t } }),
+      onStop: (fn) => cleanups.push(fn),
     };
     const logic = await factory(env);
     const root = createActor(hostLogic(actorId, logic, port, clock));
@@ -124,7 +138,7 @@ export function serveActor(actorId: ActorId, factory: ActorFactory, port: Port, 
         start(frame.c).catch(fail);
       } else if (frame.c.c === "stop") {
         rootRef?.stop();
-        port.post({ c: { c: "stopped", wireMs: clock.ms } });
+        void cleanup().then(() => port.post({ c: { c: "stopped", wireMs: clock.ms } }));
       }
     } catch (error) {
       fail(error);

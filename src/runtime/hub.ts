@@ -237,7 +237,7 @@ export class Hub {
     this.settle.reject(error);
   }
 
-  /** Ask every host to stop and report its wire time; close whatever has not answered in 1 s. */
+  /** Ask every host to stop and report its wire time; close whatever has not answered in 5 s. */
   private shutdown(): Promise<Partial<Record<ActorId, number>>> {
     this.finished = true;
     const wire: Partial<Record<ActorId, number>> = {};
@@ -252,7 +252,7 @@ export class Hub {
         }
         resolve(wire);
       };
-      const timer = setTimeout(done, 1000);
+      const timer = setTimeout(done, 5000);
       if (left === 0) return done();
       for (const [id, conn] of live) {
         this.stopped.set(id, (ms) => {

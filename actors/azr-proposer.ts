@@ -1,0 +1,164 @@
+// Absolute Zero proposer (the generator actor under --task azr). Per step and task type: show the
+// policy K reference triplets from its buffer, ask for proposals (bounded requests in flight), parse
+// them, and send them to the reward actor, which validates them in the sandbox. Valid triplets come
+// back as `validated` and grow the buffers, which are checkpointed at every step start.
+
+import { assign, setup } from "xstate";
+import { messageId, type PolicyVersion, type Proposals, type SampleRequest, type SampleResponse, type Validated } from "../src/protocol/messages.ts";
+import type { RunConfig } from "../src/runtime/config.ts";
+import { post, type Inbound } from "../src/runtime/host.ts";
+import { rng } from "../src/runtime/rng.ts";
+import { TaskBuffers } from "../src/tasks/azr/buffer.ts";
+import { parseProposal } from "../src/tasks/azr/parse.ts";
+import { inductionProgram, proposerPrompt } from "../src/tasks/azr/prompts.ts";
+import { AZR_TASK_TYPES, type AzrTaskType } from "../src/tasks/azr/types.ts";
+
+export interface ProposerDeps {
+  config: RunConfig;
+  buffers: TaskBuffers;
+  /** Hand the buffers to the supervisor; they cover every message before `step`. */
+  checkpoint(step: number, state: Uint8Array): void;
+}
+
+interface ProposerItem {
+  key: string;
+  prompt: string;
+  /** Induction: the program the proposer writes inputs for. */
+  program?: string;
+}
+
+interface ProposerChunk {
+  batch: string;
+  type: AzrTaskType;
+  items: ProposerItem[];
+}
+
+interface ProposerContext {
+  config: RunConfig;
+  buffers: TaskBuffers;
+  step: number;
+  version: number;
+  chunks: ProposerChunk[];
+  nextChunk: number;
+  inFlight: number;
+  answered: number;
+  /** Request id -> chunk index. */
+  pending: Record<string, number>;
+}
+
+type ProposerEvent = Inbound<PolicyVersion> | Inbound<SampleResponse> | Inbound<Validated>;
+
+/** The step's proposer prompts: `passages` per task type, in chunks that never mix types. */
+export function proposerChunks(config: RunConfig, buffers: TaskBuffers, step: number): ProposerChunk[] {
+  const chunks: ProposerChunk[] = [];
+  for (const type of AZR_TASK_TYPES) {
+    const items: ProposerItem[] = [];
+    for (let i = 0; i < config.passages; i++) {
+      const r = rng({ seed: config.seed, step, role: "azr-references", item: `${type}/${i}` });
+      // Induction writes inputs for a program taken from the deduction buffer (as the paper does).
+      const refs = buffers.references(type === "induction" ? "deduction" : type, config.azr.references, r);
+      items.push({
+        key: `s${step}/${type}/${i}`,
+        prompt: proposerPrompt(type, refs, config.template),
+        ...(type === "induction" ? { program: inductionProgram(refs) } : {}),
+      });
+    }
+    for (let c = 0; c * config.chunk < items.length; c++) {
+      chunks.push({ batch: `${type}/c${c}`, type, items: items.slice(c * config.chunk, (c + 1) * config.chunk) });
+    }
+  }
+  return chunks;
+}
+
+export function proposerMachine(deps: ProposerDeps) {
+  return setup({
+    types: { context: {} as ProposerContext, events: {} as ProposerEvent },
+    actions: {
+      checkpointBuffers: ({ context, event }) => deps.checkpoint((event as PolicyVersion).step, context.buffers.snapshot()),
+      beginStep: assign(({ context, event }) => {
+        const v = event as PolicyVersion;
+        return { step: v.step, version: v.version, chunks: proposerChunks(context.config, context.buffers, v.step), nextChunk: 0, inFlight: 0, answered: 0, pending: {} };
+      }),
+      fillWindow: assign(({ context, system }) => {
+        let { nextChunk, inFlight } = context;
+        const pending = { ...context.pending };
+        while (inFlight < context.config.window && nextChunk < context.chunks.length) {
+          const chunk = context.chunks[nextChunk]!;
+          const req: SampleRequest = {
+            type: "sample.request",
+            step: context.step,
+            version: context.version,
+            role: "generator",
+            prompts: chunk.items.map((it) => ({ key: it.key, text: it.prompt })),
+            n: context.config.genSamples,
+          };
+          const id = messageId(context.step, "generator", "sample.request", chunk.batch);
+          post(system, "learner", { ...req, id });
+          pending[id] = nextChunk;
+          nextChunk++;
+          inFlight++;
+        }
+        return { nextChunk, inFlight, pending };
+      }),
+      sendProposals: ({ context, event, system }) => {
+        const res = event as SampleResponse;
+        const idx = context.pending[res.request];
+        if (idx === undefined) throw new Error(`proposer: response to unknown request ${res.request}`);
+        const chunk = context.chunks[idx]!;
+        const byKey = new Map(chunk.items.map((it) => [it.key, it]));
+        const proposals: Proposals["proposals"] = res.results.map((r) => {
+          const item = byKey.get(r.key);
+          if (!item) throw new Error(`proposer: response ${res.request} names unknown prompt ${r.key}`);
+          return {
+            key: r.key,
+            rollouts: r.completions.map((c) => {
+              const p = parseProposal(chunk.type, c.text, {
+                template: context.config.template,
+                ...(item.program !== undefined ? { program: item.program } : {}),
+                inductionInputs: context.config.azr.inductionInputs,
+              });
+              return "invalid" in p
+                ? { program: "", inputs: [], invalid: p.invalid }
+                : { program: p.program, inputs: p.inputs, ...(p.message !== undefined ? { message: p.message } : {}) };
+            }),
+          };
+        });
+        const msg: Proposals = { type: "proposals", step: context.step, version: context.version, batch: chunk.batch, taskType: chunk.type, proposals };
+        post(system, "reward", { ...msg, id: messageId(context.step, "generator", "proposals", chunk.batch) });
+      },
+      settleResponse: assign(({ context }) => ({ inFlight: context.inFlight - 1, answered: context.answered + 1 })),
+      addValidated: ({ context, event }) => {
+        const v = event as Validated;
+        for (const t of v.triplets) context.buffers.add(v.taskType as AzrTaskType, t);
+      },
+    },
+    guards: {
+      isFinalVersion: ({ context, event }) => (event as PolicyVersion).step >= context.config.steps,
+      isCurrentStep: ({ context, event }) => event.step === context.step,
+      allAnswered: ({ context }) => context.answered === context.chunks.length,
+    },
+  }).createMachine({
+    id: "azr-proposer",
+    context: { config: deps.config, buffers: deps.buffers, step: -1, version: -1, chunks: [], nextChunk: 0, inFlight: 0, answered: 0, pending: {} },
+    initial: "waitingForPolicy",
+    // A step's validated triplets precede its scored messages, so they always arrive before the next version.
+    on: { validated: { actions: "addValidated" } },
+    states: {
+      waitingForPolicy: {
+        on: {
+          "policy.version": [
+            { guard: "isFinalVersion", target: "finished" },
+            { target: "proposing", actions: ["checkpointBuffers", "beginStep", "fillWindow"] },
+          ],
+        },
+      },
+      proposing: {
+        always: { guard: "allAnswered", target: "waitingForPolicy" },
+        on: {
+          "sample.response": { guard: "isCurrentStep", actions: ["sendProposals", "settleResponse", "fillWindow"] },
+        },
+      },
+      finished: { type: "final" },
+    },
+  });
+}
