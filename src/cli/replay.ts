@@ -11,6 +11,7 @@ import { defaultDivergencePath, writeDivergenceFile } from "../inspector/diverge
 import { replayActor, type Divergence } from "../runtime/replay.ts";
 import { REWARD_DESIGNS, type RewardDesign } from "../tasks/pretrainzero/rewards.ts";
 import { defineCommand, InputError } from "./args.ts";
+import { Progress } from "./progress.ts";
 
 export const replayCommand = defineCommand(
   {
@@ -46,6 +47,8 @@ export const replayCommand = defineCommand(
     const verify = args.flags.verify as boolean;
     const say = (s: string) => console.log(s);
     say(`replaying ${actor} from ${file}: ${log.records.length} records, recorded by '${log.header.command}' (design=${recorded.design}${config.design !== recorded.design ? `, replaying with design=${config.design}` : ""})`);
+    const steps = new Set(log.records.map((r) => r.step)).size;
+    const progress = new Progress({ total: steps, label: "replay step" });
     const result = await replayActor({
       log,
       actor,
@@ -53,8 +56,12 @@ export const replayCommand = defineCommand(
       config,
       stopAtDivergence: verify,
       stallMs: args.flags["stall-ms"] as number,
-      onStep: (s) => say(`step ${String(s.step).padStart(4)}: ${s.compared} messages compared, ${s.diverged} differ${s.digest ? `, params ${s.digest}` : ""}`),
+      onStep: (s) => {
+        progress.print(`step ${String(s.step).padStart(4)}: ${s.compared} messages compared, ${s.diverged} differ${s.digest ? `, params ${s.digest}` : ""}`);
+        progress.update(s.step + 1, { compared: s.compared, differ: s.diverged });
+      },
     });
+    progress.done();
     const first = result.divergences[0];
     if (first) say(describeDivergence(first, file));
     const divergenceOut = (args.flags["divergence-out"] as string | undefined) ?? (verify ? defaultDivergencePath(file) : undefined);
