@@ -3,7 +3,7 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { Graph, type Node } from "./graph.ts";
 import { type DecoderConfig, countParams, decoderLoss, decoderParams } from "./models.ts";
-import { matmul } from "./ops/index.ts";
+import { matmul, reduceSum } from "./ops/index.ts";
 import type { OptimizerConfig } from "./optim.ts";
 import { ParamLayout, normalFrom, xorshiftUniform } from "./params.ts";
 import { type Device, EngineSession, type HostTensor, hostTensor } from "./session.ts";
@@ -23,6 +23,47 @@ export interface BenchOptions {
   readonly model?: Partial<DecoderConfig>;
   /** Side of the square GEMM used for the ceiling. */
   readonly gemmSize?: number;
+  /** Which engine sections run (default: all three). */
+  readonly sections?: readonly EngineSection[];
+  /** Buffer of the bandwidth ceiling, MiB (default 256, quick 8): far beyond the caches. */
+  readonly bandwidthMiB?: number;
+}
+
+/** Every section of `bun run bench`; the engine runs the first three, src/model/bench-model.ts the next two, src/exec/bench.ts exec. */
+export const BENCH_SECTIONS = ["gemm", "bandwidth", "train", "generate", "model-train", "exec"] as const;
+export type BenchSection = (typeof BENCH_SECTIONS)[number];
+export type EngineSection = "gemm" | "bandwidth" | "train";
+/** exec is opt-in: pyodide boots slowly. */
+export const DEFAULT_SECTIONS: readonly BenchSection[] = ["gemm", "bandwidth", "train", "generate", "model-train"];
+
+/** Parses `--only a,b`: known names, no repeats; the ceilings a section is measured against are added. */
+export function parseSections(only: string | undefined): BenchSection[] {
+  if (only === undefined) return [...DEFAULT_SECTIONS];
+  const want = new Set<BenchSection>();
+  for (const raw of only.split(",")) {
+    const name = raw.trim();
+    if (!name) continue;
+    if (!(BENCH_SECTIONS as readonly string[]).includes(name)) throw new RangeError(`unknown bench section "${name}"; accepted: ${BENCH_SECTIONS.join(", ")}`);
+    want.add(name as BenchSection);
+  }
+  if (want.size === 0) throw new RangeError(`--only names no section; accepted: ${BENCH_SECTIONS.join(", ")}`);
+  if (want.has("train") || want.has("model-train")) want.add("gemm");
+  if (want.has("generate")) want.add("bandwidth");
+  return BENCH_SECTIONS.filter((s) => want.has(s));
+}
+
+export interface BandwidthResult {
+  /** Buffer size, bytes. */
+  readonly bytes: number;
+  /** ORT ReduceSum over the buffer: bytes read / best time (what a decode step's weight reads look like). */
+  readonly ortReadGBs: number;
+  /** Float32Array.set copy on the JS thread: (read + write) bytes / best time. */
+  readonly copyGBs: number;
+  /** The ceiling used for bounds: the better of the two. */
+  readonly gbs: number;
+  /** ReduceSum read rate over a cache-sized buffer (`cacheBytes`), for working sets that fit in L3. */
+  readonly cacheBytes: number;
+  readonly cacheReadGBs: number;
 }
 
 export interface GemmResult {
@@ -46,8 +87,10 @@ export interface BenchReport {
   readonly device: Device;
   readonly cores: number;
   readonly threads: number | "default";
-  readonly gemm: GemmResult;
-  readonly train: {
+  readonly sections: readonly EngineSection[];
+  readonly gemm?: GemmResult;
+  readonly bandwidth?: BandwidthResult;
+  readonly train?: {
     readonly model: DecoderConfig;
     readonly params: number;
     readonly tokens: number;
@@ -130,6 +173,44 @@ async function measureGemm(n: number, opts: BenchOptions): Promise<GemmResult> {
   return { n, bestMs: best, gflops, samples: [gflops], gflopsPerCpuSec: (2 * n * n * n) / (bestCpu * 1e6) };
 }
 
+async function readRate(bytes: number, reps: number, opts: BenchOptions): Promise<number> {
+  const n = Math.floor(bytes / 4);
+  const g = new Graph("bandwidth");
+  g.output(reduceSum(g.input("x", "float32", [n]), [0]), "s");
+  const s = await EngineSession.create(g, { device: opts.device, threads: opts.threads });
+  const feeds = { x: hostTensor("float32", [n], new Float32Array(n).fill(1)) };
+  await s.run(feeds);
+  let best = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const t0 = now();
+    await s.run(feeds);
+    best = Math.min(best, now() - t0);
+  }
+  await s.release();
+  return (4 * n) / (best * 1e6);
+}
+
+/** Memory-bandwidth ceiling: best of an ORT read pass and a JS copy over a buffer far beyond the caches. */
+export async function measureBandwidth(opts: BenchOptions = {}): Promise<BandwidthResult> {
+  const bytes = (opts.bandwidthMiB ?? (opts.quick ? 8 : 256)) * 1024 * 1024;
+  const reps = opts.quick ? 3 : 10;
+  const ortReadGBs = await readRate(bytes, reps, opts);
+  const n = Math.floor(bytes / 4);
+  const src = new Float32Array(n).fill(1);
+  const dst = new Float32Array(n);
+  dst.set(src);
+  let best = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const t0 = now();
+    dst.set(src);
+    best = Math.min(best, now() - t0);
+  }
+  const copyGBs = (2 * 4 * n) / (best * 1e6);
+  const cacheBytes = 8 * 1024 * 1024;
+  const cacheReadGBs = await readRate(cacheBytes, opts.quick ? 3 : 30, opts);
+  return { bytes: 4 * n, ortReadGBs, copyGBs, gbs: Math.max(ortReadGBs, copyGBs), cacheBytes, cacheReadGBs };
+}
+
 function summarizeProfile(file: string): OpTime[] {
   interface TraceEvent {
     cat?: string;
@@ -157,15 +238,43 @@ function tokenFeeds(c: DecoderConfig): Record<string, HostTensor> {
   return { tokens: hostTensor("int64", [n], toks.slice(0, n)), targets: hostTensor("int64", [n], toks.slice(1)) };
 }
 
-/** Measures the GEMM ceiling and a full train step of a decoder-shaped stack. */
+/** Measures the requested engine sections: GEMM ceiling, memory bandwidth, a full train step. */
 export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const device = opts.device ?? "cpu";
-  const model: DecoderConfig = { ...(opts.quick ? QUICK_MODEL : BENCH_MODEL), ...opts.model };
-  const steps = opts.steps ?? (opts.quick ? 2 : 5);
+  const sections: EngineSection[] = [...(opts.sections ?? ["gemm", "bandwidth", "train"])];
+  if (sections.includes("train") && !sections.includes("gemm")) sections.unshift("gemm");
   const loadBefore = loadavg()[0];
   const gemmSize = opts.gemmSize ?? (opts.quick ? 128 : 2048);
-  const gemmBefore = await measureGemm(gemmSize, opts);
+  const gemmBefore = sections.includes("gemm") ? await measureGemm(gemmSize, opts) : undefined;
+  const bandwidth = sections.includes("bandwidth") ? await measureBandwidth(opts) : undefined;
+  const trained = sections.includes("train") ? await trainSection(opts, device) : undefined;
+  // Measured on both sides of the train step so a busy moment does not inflate the ratio.
+  let gemm = gemmBefore;
+  if (gemmBefore && trained) {
+    const gemmAfter = await measureGemm(gemmSize, opts);
+    gemm = {
+      ...(gemmAfter.gflops > gemmBefore.gflops ? gemmAfter : gemmBefore),
+      samples: [gemmBefore.gflops, gemmAfter.gflops],
+      gflopsPerCpuSec: Math.max(gemmBefore.gflopsPerCpuSec, gemmAfter.gflopsPerCpuSec),
+    };
+  }
+  const loadAfter = loadavg()[0];
+  return {
+    device,
+    cores: cpus().length,
+    threads: opts.threads ?? "default",
+    sections,
+    gemm,
+    bandwidth,
+    train: trained && gemm ? { ...trained.train, ratioToCeiling: trained.train.gflops / gemm.gflops, cpuRatioToCeiling: trained.train.gflopsPerCpuSec / gemm.gflopsPerCpuSec } : undefined,
+    profile: trained?.profile,
+    loadAverage: [loadBefore, loadAfter],
+  };
+}
 
+async function trainSection(opts: BenchOptions, device: Device): Promise<{ train: NonNullable<BenchReport["train"]>; profile?: BenchReport["profile"] }> {
+  const model: DecoderConfig = { ...(opts.quick ? QUICK_MODEL : BENCH_MODEL), ...opts.model };
+  const steps = opts.steps ?? (opts.quick ? 2 : 5);
   const specs = decoderParams(model);
   const layout = new ParamLayout(specs);
   const t0 = now();
@@ -207,14 +316,6 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
     losses.push(Number(out[TRAIN_IO.loss].data[0]));
   }
   await session.release();
-  // Measured on both sides of the train step so a busy moment does not inflate the ratio.
-  const gemmAfter = await measureGemm(gemmSize, opts);
-  const gemm: GemmResult = {
-    ...(gemmAfter.gflops > gemmBefore.gflops ? gemmAfter : gemmBefore),
-    samples: [gemmBefore.gflops, gemmAfter.gflops],
-    gflopsPerCpuSec: Math.max(gemmBefore.gflopsPerCpuSec, gemmAfter.gflopsPerCpuSec),
-  };
-  const loadAfter = loadavg()[0];
 
   let profile: BenchReport["profile"];
   if (opts.profileDir) {
@@ -240,10 +341,7 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const cpuMsMedian = median(cpuTimes);
   const gflopsPerCpuSec = flops / (cpuMsMedian * 1e6);
   return {
-    device,
-    cores: cpus().length,
-    threads: opts.threads ?? "default",
-    gemm,
+    profile,
     train: {
       model,
       params: countParams(specs),
@@ -254,10 +352,10 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       tokensPerSec: (model.batch * model.seq) / (stepMsMedian / 1000),
       gflopPerStep: flops / 1e9,
       gflops,
-      ratioToCeiling: gflops / gemm.gflops,
+      ratioToCeiling: 0, // set against the GEMM ceiling by runBench
       cpuMsMedian,
       gflopsPerCpuSec,
-      cpuRatioToCeiling: gflopsPerCpuSec / gemm.gflopsPerCpuSec,
+      cpuRatioToCeiling: 0,
       graphBuildMs,
       sessionCreateMs,
       graphNodes: graph.liveNodes().length,
@@ -265,36 +363,61 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
       lossFirst: losses[0],
       lossLast: losses[losses.length - 1],
     },
-    profile,
-    loadAverage: [loadBefore, loadAfter],
   };
 }
 
-/** A two-column text table of the report. */
-export function formatBenchTable(r: BenchReport): string {
-  const t = r.train;
-  const m = t.model;
+/** One table line: label, value. */
+export type BenchRow = [string, string];
+
+/** Rows of the engine sections that ran. */
+export function benchRows(r: BenchReport): BenchRow[] {
   const f = (x: number, d = 1) => x.toFixed(d);
-  const rows: [string, string][] = [
+  const rows: BenchRow[] = [
     ["device", `${r.device} (${r.cores} cores, intra-op threads ${r.threads})`],
-    [`GEMM ceiling fp32 ${r.gemm.n}^3`, `${f(r.gemm.gflops)} GFLOP/s (best ${f(r.gemm.bestMs)} ms; before/after train: ${r.gemm.samples.map((x) => f(x)).join(" / ")})`],
-    ["train model", `decoder L=${m.layers} d=${m.dim} H=${m.heads} ffn=${m.ffn} V=${m.vocab}, ${f(t.params / 1e6, 2)}M params`],
-    ["train batch", `${m.batch} x ${m.seq} = ${t.tokens} tokens`],
-    ["train step (fwd+bwd+AdamW)", `${f(t.stepMsMedian)} ms median of ${t.steps} (best ${f(t.stepMsBest)} ms)`],
-    ["tokens/s", f(t.tokensPerSec, 0)],
-    ["matmul work per step", `${f(t.gflopPerStep)} GFLOP`],
-    ["achieved", `${f(t.gflops)} GFLOP/s = ${f(100 * t.ratioToCeiling)}% of ceiling`],
-    ["per CPU-second (all threads)", `step ${f(t.gflopsPerCpuSec)} vs ceiling ${f(r.gemm.gflopsPerCpuSec)} GFLOP/cpu-s = ${f(100 * t.cpuRatioToCeiling)}% (median step CPU ${f(t.cpuMsMedian)} ms)`],
     ["load average (1 min)", `${f(r.loadAverage[0], 2)} before, ${f(r.loadAverage[1], 2)} after (${r.cores} cores)`],
-    ["graph build + serialize", `${f(t.graphBuildMs)} ms`],
-    ["session create", `${f(t.sessionCreateMs)} ms`],
-    ["graph size", `${t.graphNodes} nodes, ${f(t.modelBytes / 1024)} KiB`],
-    ["loss (first -> last step)", `${t.lossFirst.toFixed(4)} -> ${t.lossLast.toFixed(4)}`],
   ];
+  if (r.gemm) {
+    const during = r.gemm.samples.length > 1 ? `; before/after train: ${r.gemm.samples.map((x) => f(x)).join(" / ")}` : "";
+    rows.push([`GEMM ceiling fp32 ${r.gemm.n}^3`, `${f(r.gemm.gflops)} GFLOP/s (best ${f(r.gemm.bestMs)} ms${during})`]);
+  }
+  if (r.bandwidth) {
+    const b = r.bandwidth;
+    rows.push([
+      `memory bandwidth ${f(b.bytes / 2 ** 20, 0)} MiB`,
+      `${f(b.gbs)} GB/s (ORT ReduceSum read ${f(b.ortReadGBs)}, JS copy read+write ${f(b.copyGBs)}); ${f(b.cacheBytes / 2 ** 20, 0)} MiB in cache: read ${f(b.cacheReadGBs)} GB/s`,
+    ]);
+  }
+  const t = r.train;
+  if (t) {
+    const m = t.model;
+    rows.push(
+      ["train model", `decoder L=${m.layers} d=${m.dim} H=${m.heads} ffn=${m.ffn} V=${m.vocab}, ${f(t.params / 1e6, 2)}M params`],
+      ["train batch", `${m.batch} x ${m.seq} = ${t.tokens} tokens`],
+      ["train step (fwd+bwd+AdamW)", `${f(t.stepMsMedian)} ms median of ${t.steps} (best ${f(t.stepMsBest)} ms)`],
+      ["tokens/s", f(t.tokensPerSec, 0)],
+      ["matmul work per step", `${f(t.gflopPerStep)} GFLOP`],
+      ["achieved", `${f(t.gflops)} GFLOP/s = ${f(100 * t.ratioToCeiling)}% of ceiling`],
+      ["per CPU-second (all threads)", `step ${f(t.gflopsPerCpuSec)} vs ceiling ${f(r.gemm?.gflopsPerCpuSec ?? 0)} GFLOP/cpu-s = ${f(100 * t.cpuRatioToCeiling)}% (median step CPU ${f(t.cpuMsMedian)} ms)`],
+      ["graph build + serialize", `${f(t.graphBuildMs)} ms`],
+      ["session create", `${f(t.sessionCreateMs)} ms`],
+      ["graph size", `${t.graphNodes} nodes, ${f(t.modelBytes / 1024)} KiB`],
+      ["loss (first -> last step)", `${t.lossFirst.toFixed(4)} -> ${t.lossLast.toFixed(4)}`],
+    );
+  }
   if (r.profile) {
     rows.push(["profile", r.profile.file]);
     for (const o of r.profile.topOps) rows.push([`  ${o.op}`, `${f(o.ms)} ms (${f(100 * o.share)}%)`]);
   }
+  return rows;
+}
+
+/** Rows as a two-column text table. */
+export function formatRows(rows: readonly BenchRow[]): string {
   const w = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join("\n");
+}
+
+/** A two-column text table of the report. */
+export function formatBenchTable(r: BenchReport): string {
+  return formatRows(benchRows(r));
 }
