@@ -100,6 +100,8 @@ export interface DecodeBreakdown {
   /** One decode session.run alone, same feeds (median). */
   readonly runMs: number;
   readonly runBestMs: number;
+  /** The same run alone with one intra-op thread (no pool to wake), median. */
+  readonly runOneThreadMs: number;
   /** session.run of a one-node graph: the fixed cost of a run through the binding. */
   readonly trivialRunMs: number;
   /** Host sampling of the whole batch, per step. */
@@ -325,6 +327,15 @@ async function decodeBreakdown(m: BenchModel, session: SessionOptions, batch: nu
     ts.push(now() - t0);
   }
   await s.release();
+  const s1 = await EngineSession.create(g, { ...session, threads: 1 });
+  await s1.run(feeds);
+  const ts1: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = now();
+    await s1.run(feeds);
+    ts1.push(now() - t0);
+  }
+  await s1.release();
 
   // Host sampling of every row, as the generator does it.
   const V = cfg.vocabSize;
@@ -332,7 +343,8 @@ async function decodeBreakdown(m: BenchModel, session: SessionOptions, batch: nu
   const scratch = new SamplerScratch(V);
   const u = xorshift(13);
   const sampleMs = (params: { temperature: number; topP?: number }) => {
-    const n = Math.max(5, Math.ceil(20 / batch));
+    const n = Math.max(5, Math.ceil(40 / batch));
+    for (let b = 0; b < batch; b++) sampleToken(logits.subarray(b * V, (b + 1) * V), params, u, scratch); // JIT warm-up
     const t0 = now();
     for (let i = 0; i < n; i++) for (let b = 0; b < batch; b++) sampleToken(logits.subarray(b * V, (b + 1) * V), params, u, scratch);
     return (now() - t0) / n;
@@ -369,6 +381,7 @@ async function decodeBreakdown(m: BenchModel, session: SessionOptions, batch: nu
     batch,
     runMs: median(ts),
     runBestMs: Math.min(...ts),
+    runOneThreadMs: median(ts1),
     trivialRunMs: await trivialRunMs(session),
     sampleGreedyMs,
     sampleTopPMs,
@@ -577,8 +590,13 @@ export function modelBenchRows(r: ModelBenchReport): BenchRow[] {
       for (const b of m.breakdown) {
         rows.push([
           `  step parts, batch ${b.batch}`,
-          `run alone ${f(b.runMs, 2)} ms (best ${f(b.runBestMs, 2)}), fixed run cost ${f(b.trivialRunMs, 3)} ms, sampling greedy ${f(b.sampleGreedyMs, 3)} / top-p ${f(b.sampleTopPMs, 3)} ms, KV copy+feeds ${f(b.kvCopyMs, 3)} ms; ${b.graphNodes} nodes, ${b.graphInputs} inputs`,
+          `run alone ${f(b.runMs, 2)} ms (best ${f(b.runBestMs, 2)}; 1 thread ${f(b.runOneThreadMs, 2)}), fixed run cost ${f(b.trivialRunMs, 3)} ms, sampling greedy ${f(b.sampleGreedyMs, 3)} / top-p ${f(b.sampleTopPMs, 3)} ms, KV copy+feeds ${f(b.kvCopyMs, 3)} ms; ${b.graphNodes} nodes, ${b.graphInputs} inputs`,
         ]);
+        const greedy = m.runs.find((x) => x.batch === b.batch && x.sampling === "greedy" && x.threads === "default");
+        if (greedy) {
+          const rest = greedy.stepMs - b.runMs - b.sampleGreedyMs - b.kvCopyMs;
+          rows.push([`  greedy step - parts, batch ${b.batch}`, `${f(greedy.stepMs, 2)} - ${f(b.runMs + b.sampleGreedyMs + b.kvCopyMs, 2)} = ${f(rest, 2)} ms not explained by the parts alone (thread-pool wake-ups, allocation, load)`]);
+        }
       }
       if (m.profile) {
         const p = m.profile;
