@@ -94,6 +94,11 @@ export const MODEL_FLAGS: FlagSpec[] = [
   { name: "schedule", type: "enum", values: ["cosine", "constant"], default: M.schedule, help: "learning-rate schedule (paper: cosine)" },
   { name: "warmup", type: "int", min: 0, default: M.warmup, help: "warm-up steps" },
   { name: "micro-batch", type: "int", min: 1, default: M.microBatch, help: "sequences per optimizer step (a step's batch is split into minibatches)" },
+  { name: "azr-references", type: "int", min: 1, default: D.azr.references, help: "task azr: reference triplets shown to the proposer (paper: K = 6)" },
+  { name: "azr-official", type: "boolean", default: D.azr.official, help: "task azr: the official code's penalties (-0.5 unlearnable / wrong, -1 invalid / format error) instead of 0" },
+  { name: "exec-pool", type: "int", min: 1, default: D.azr.poolSize, help: "task azr: sandboxed Python executors in the reward actor" },
+  { name: "exec-timeout-ms", type: "int", min: 10, default: D.azr.timeoutMs, help: "task azr: wall-time limit of one program run" },
+  { name: "exec-memory-mb", type: "int", min: 16, default: D.azr.memoryMb, help: "task azr: sandbox heap limit" },
 ];
 
 function pick<T>(v: unknown, fallback: T): T {
@@ -149,6 +154,16 @@ export function resolveConfig(args: ParsedArgs, backend: RunConfig["backend"]): 
   }
   if (backend === "sim" && config.task !== "pretrainzero") {
     throw new InputError(`--task ${config.task} needs a language model (--backend model); the simulator plays pretrainzero only (its --design random is random masking)`);
+  }
+  if ("azr-references" in f) {
+    config.azr = {
+      ...D.azr,
+      references: f["azr-references"] as number,
+      official: f["azr-official"] as boolean,
+      poolSize: f["exec-pool"] as number,
+      timeoutMs: f["exec-timeout-ms"] as number,
+      memoryMb: f["exec-memory-mb"] as number,
+    };
   }
   if (config.task === "azr") {
     // Proposer prompts per task type; programs need more room than spans, and span one or more lines.
