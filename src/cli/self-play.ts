@@ -94,6 +94,7 @@ export const MODEL_FLAGS: FlagSpec[] = [
   { name: "schedule", type: "enum", values: ["cosine", "constant"], default: M.schedule, help: "learning-rate schedule (paper: cosine)" },
   { name: "warmup", type: "int", min: 0, default: M.warmup, help: "warm-up steps" },
   { name: "micro-batch", type: "int", min: 1, default: M.microBatch, help: "sequences per optimizer step (a step's batch is split into minibatches)" },
+  { name: "kl-coef", type: "number", min: 0, default: M.klCoef, help: "weight of a k3 KL penalty against the initial model (paper: none)" },
   { name: "azr-references", type: "int", min: 1, default: D.azr.references, help: "task azr: reference triplets shown to the proposer (paper: K = 6)" },
   { name: "azr-official", type: "boolean", default: D.azr.official, help: "task azr: the official code's penalties (-0.5 unlearnable / wrong, -1 invalid / format error) instead of 0" },
   { name: "exec-pool", type: "int", min: 1, default: D.azr.poolSize, help: "task azr: sandboxed Python executors in the reward actor" },
@@ -150,6 +151,7 @@ export function resolveConfig(args: ParsedArgs, backend: RunConfig["backend"]): 
       schedule: f.schedule as "cosine" | "constant",
       warmup: f.warmup as number,
       microBatch: f["micro-batch"] as number,
+      klCoef: f["kl-coef"] as number,
     };
   }
   if (backend === "sim" && config.task !== "pretrainzero") {

@@ -20,11 +20,16 @@ export class ModelBackend implements LearnerBackend {
   /** Tokens sampled, for throughput metrics. */
   sampledTokens = 0;
 
+  /** The frozen initial model, for the KL penalty (loaded only when one is asked for). */
+  private reference: LoadedModel | null = null;
+
   private constructor(
     readonly model: LoadedModel,
     private readonly run: RunConfig,
     private readonly m: ModelRunConfig,
-  ) {}
+  ) {
+    if (m.klCoef > 0) this.reference = loadModel(m.dir, { device: m.device, deterministic: m.deterministic, scoreTemperature: m.temperature || 1 });
+  }
 
   static load(run: RunConfig): ModelBackend {
     const m = run.model;
@@ -101,22 +106,36 @@ export class ModelBackend implements LearnerBackend {
       });
     }
     if (seqs.length === 0) return { loss: 0, gradNorm: 0, clipFrac: 0 };
+    if (this.reference) {
+      // Reference log-probs of the completion tokens under the initial model, at the sampling temperature.
+      const scored = await this.reference.logprobs(seqs.map((q) => q.ids));
+      seqs.forEach((q, k) => {
+        (q as { referenceLogprobs?: ArrayLike<number> }).referenceLogprobs = scored[k]!.logprobs.subarray(q.completionStart - 1);
+      });
+    }
     const schedule: LrSchedule = { kind: this.m.schedule, lr: this.m.lr, warmup: this.m.warmup, total: this.run.steps, minRatio: this.m.minLrRatio };
     const lr = learningRate(this.updates, schedule);
     let loss = 0;
     let gradNorm = 0;
     let clipped = 0;
     let tokens = 0;
+    let kl = 0;
     // Minibatches in a fixed order (the batch is canonically ordered): one optimizer step each.
     for (let i = 0; i < seqs.length; i += this.m.microBatch) {
-      const r = await this.model.trainStep(seqs.slice(i, i + this.m.microBatch), { lr, epsLow: this.run.grpo.epsLow, epsHigh: this.run.grpo.epsHigh });
+      const r = await this.model.trainStep(seqs.slice(i, i + this.m.microBatch), { lr, epsLow: this.run.grpo.epsLow, epsHigh: this.run.grpo.epsHigh, klCoef: this.m.klCoef });
       loss += r.loss * r.tokens;
+      kl += r.kl * r.tokens;
       clipped += r.clipFrac * r.tokens;
       tokens += r.tokens;
       gradNorm = Math.max(gradNorm, r.gradNorm);
     }
     this.updates++;
-    return { loss: tokens ? loss / tokens : 0, gradNorm, clipFrac: tokens ? clipped / tokens : 0 };
+    return {
+      loss: tokens ? loss / tokens : 0,
+      gradNorm,
+      clipFrac: tokens ? clipped / tokens : 0,
+      ...(this.reference ? { kl: tokens ? kl / tokens : 0 } : {}),
+    };
   }
 
   snapshot(): Uint8Array {

@@ -132,6 +132,8 @@ export class LogprobScorer {
     sessionOptions: SessionOptions = {},
     /** Smallest length bucket. */
     readonly minLength = 16,
+    /** Logits are divided by this before the softmax (to match log-probs sampled at a temperature). */
+    readonly temperature = 1,
   ) {
     this.cache = new SessionCache(sessionOptions);
   }
@@ -147,8 +149,8 @@ export class LogprobScorer {
     const T = bucket(Math.max(maxLen, 2), this.minLength);
     const last = !!opts.lastLogp;
     const ent = !!opts.entropy;
-    const session = await this.cache.get(`${this.weights.key}:b${B}:t${T}:${last}${ent ? ":h" : ""}`, () =>
-      buildLogprobGraph(this.cfg, this.weights, { batch: B, length: T, lastLogp: last, entropy: ent }),
+    const session = await this.cache.get(`${this.weights.key}:b${B}:t${T}:${last}${ent ? ":h" : ""}:T${this.temperature}`, () =>
+      buildLogprobGraph(this.cfg, this.weights, { batch: B, length: T, lastLogp: last, entropy: ent, temperature: this.temperature }),
     );
     const feeds: Record<string, HostTensor> = { ...paddedFeeds(seqs, B, T), ...this.weights.feeds() };
     if (last) {

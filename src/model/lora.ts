@@ -104,6 +104,9 @@ export const GRPO_IO = {
   epsHigh: "eps_high",
   clipFrac: "clip_frac",
   tokens: "loss_tokens",
+  reference: "reference_logprobs",
+  klCoef: "kl_coef",
+  kl: "kl",
 } as const;
 
 /**
@@ -113,7 +116,15 @@ export const GRPO_IO = {
  * loss-mask tokens of the batch. logp, advantages, behaviour and mask are [B, T-1]: entry t
  * concerns token t+1.
  */
-export function grpoSurrogate(logp: Tensor, adv: Tensor, behaviour: Tensor, lossMask: Tensor, epsLow: Tensor, epsHigh: Tensor): { loss: Tensor; clipFrac: Tensor; tokens: Tensor } {
+export function grpoSurrogate(
+  logp: Tensor,
+  adv: Tensor,
+  behaviour: Tensor,
+  lossMask: Tensor,
+  epsLow: Tensor,
+  epsHigh: Tensor,
+  kl?: { reference: Tensor; coef: Tensor },
+): { loss: Tensor; clipFrac: Tensor; tokens: Tensor; kl?: Tensor } {
   const g = logp.graph;
   const dt = logp.dtype;
   const r = exp(sub(logp, behaviour));
@@ -127,9 +138,14 @@ export function grpoSurrogate(logp: Tensor, adv: Tensor, behaviour: Tensor, loss
   const all = [0, 1];
   const tokens = reduceSum(lossMask, all);
   const denom = sub(0, minimum(sub(0, tokens), g.scalar(-1, dt))); // max(tokens, 1)
-  const loss = div(sub(0, reduceSum(mul(term, lossMask), all)), denom);
+  const surrogate = div(sub(0, reduceSum(mul(term, lossMask), all)), denom);
   const clipFrac = div(reduceSum(mul(clippedF, lossMask), all), denom);
-  return { loss, clipFrac, tokens };
+  if (!kl) return { loss: surrogate, clipFrac, tokens };
+  // k3 estimator of KL(policy || reference) per token: exp(d) - d - 1 with d = ref - logp (>= 0).
+  const d = sub(kl.reference, logp);
+  const k3 = sub(sub(exp(d), d), 1);
+  const klMean = div(reduceSum(mul(k3, lossMask), all), denom);
+  return { loss: add(surrogate, mul(kl.coef, klMean)), clipFrac, tokens, kl: klMean };
 }
 
 export interface GrpoGraphOptions {
@@ -149,11 +165,14 @@ export function grpoLossBuilder(cfg: DecoderConfig, weightsFor: (g: Graph, param
     const mask = g.input(GRPO_IO.lossMask, dt, grid);
     const epsLow = g.input(GRPO_IO.epsLow, dt, []);
     const epsHigh = g.input(GRPO_IO.epsHigh, dt, []);
+    const reference = g.input(GRPO_IO.reference, dt, grid);
+    const coef = g.input(GRPO_IO.klCoef, dt, []);
     const bound = weightsFor(g, params);
     const { logprobs } = sequenceLogprobs(cfg, { w: bound.w, project: bound.project }, x, o.temperature);
-    const s = grpoSurrogate(logprobs, adv, beh, mask, epsLow, epsHigh);
+    const s = grpoSurrogate(logprobs, adv, beh, mask, epsLow, epsHigh, { reference, coef });
     g.output(s.clipFrac, GRPO_IO.clipFrac);
     g.output(s.tokens, GRPO_IO.tokens);
+    g.output(s.kl!, GRPO_IO.kl);
     return s.loss;
   };
 }
@@ -170,12 +189,16 @@ export interface TrainSequence {
   readonly advantage: number | ArrayLike<number>;
   /** Behaviour log-probs of the completion tokens (length ids.length - completionStart). */
   readonly behaviourLogprobs: ArrayLike<number>;
+  /** Reference-model log-probs of the completion tokens, for the KL penalty (default: behaviour). */
+  readonly referenceLogprobs?: ArrayLike<number>;
 }
 
 export interface TrainHyper {
   readonly lr: number;
   readonly epsLow: number;
   readonly epsHigh: number;
+  /** Weight of the k3 KL penalty against the reference log-probs (0: none, as in the paper). */
+  readonly klCoef?: number;
 }
 
 export interface TrainStepResult {
@@ -184,6 +207,8 @@ export interface TrainStepResult {
   readonly clipFrac: number;
   /** Completion tokens in the loss. */
   readonly tokens: number;
+  /** Mean k3 KL to the reference over the loss tokens. */
+  readonly kl: number;
 }
 
 export interface LmTrainerOptions {
@@ -300,12 +325,13 @@ export class LmTrainer {
   }
 
   /** Feeds of a batch for a [B, T] bucket: right-padded tokens and the [B, T-1] GRPO grid. */
-  batchFeeds(seqs: readonly TrainSequence[], batch: number, length: number, hp: Pick<TrainHyper, "epsLow" | "epsHigh">): Record<string, HostTensor> {
+  batchFeeds(seqs: readonly TrainSequence[], batch: number, length: number, hp: Pick<TrainHyper, "epsLow" | "epsHigh" | "klCoef">): Record<string, HostTensor> {
     const dt = this.dtype;
     const n = batch * (length - 1);
     const make = () => (dt === "float64" ? new Float64Array(n) : new Float32Array(n));
     const adv = make();
     const beh = make();
+    const ref = make();
     const mask = make();
     seqs.forEach((s, b) => {
       const c = s.completionStart;
@@ -315,6 +341,7 @@ export class LmTrainer {
         const j = b * (length - 1) + t - 1; // grid entry t-1 predicts token t
         adv[j] = typeof s.advantage === "number" ? s.advantage : s.advantage[t - c];
         beh[j] = s.behaviourLogprobs[t - c];
+        ref[j] = (s.referenceLogprobs ?? s.behaviourLogprobs)[t - c];
         mask[j] = 1;
       }
     });
@@ -327,6 +354,8 @@ export class LmTrainer {
       [GRPO_IO.lossMask]: hostTensor(dt, [batch, length - 1], mask),
       [GRPO_IO.epsLow]: scalar(hp.epsLow),
       [GRPO_IO.epsHigh]: scalar(hp.epsHigh),
+      [GRPO_IO.reference]: hostTensor(dt, [batch, length - 1], ref),
+      [GRPO_IO.klCoef]: scalar(hp.klCoef ?? 0),
     };
   }
 
@@ -356,7 +385,7 @@ export class LmTrainer {
     this.v = out[TRAIN_IO.vOut].data as Flat;
     this.steps++;
     const num = (k: string) => Number(out[k].data[0]);
-    return { loss: num(TRAIN_IO.loss), gradNorm: num(TRAIN_IO.gradNorm), clipFrac: num(GRPO_IO.clipFrac), tokens: num(GRPO_IO.tokens) };
+    return { loss: num(TRAIN_IO.loss), gradNorm: num(TRAIN_IO.gradNorm), clipFrac: num(GRPO_IO.clipFrac), tokens: num(GRPO_IO.tokens), kl: num(GRPO_IO.kl) };
   }
 
   /** Current weights of a full fine-tune in HF names (views into the flat buffer). */

@@ -33,6 +33,8 @@ export interface LoadModelOptions {
   readonly seed?: number;
   /** Sampling temperature the behaviour log-probs come from; the train graph divides logits by it. */
   readonly trainTemperature?: number;
+  /** Temperature of `logprobs()` (default 1); a KL reference uses the sampling temperature. */
+  readonly scoreTemperature?: number;
 }
 
 export interface LoadedModel {
@@ -70,7 +72,7 @@ export function loadModel(dir: string, opts: LoadModelOptions = {}): LoadedModel
   });
   if (!opts.lora) weights.clear(); // full fine-tuning: the flat buffer is now the only copy
   const binding = trainer.binding();
-  const scorer = new LogprobScorer(config, binding, session);
+  const scorer = new LogprobScorer(config, binding, session, 16, opts.scoreTemperature ?? 1);
   const padId = config.padTokenId ?? tokenizer.padId ?? 0;
   const generator = new Generator(config, binding, (ids) => tokenizer.decode(ids), { session, padId });
 

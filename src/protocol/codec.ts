@@ -172,6 +172,7 @@ const stepStats = shape<StepStats>({
   loss: num,
   gradNorm: num,
   clipFrac: num,
+  kl: opt(num),
 });
 const scoredGroup = shape<ScoredGroup>({
   role,

@@ -214,6 +214,8 @@ export interface StepStats {
   loss: number;
   gradNorm: number;
   clipFrac: number;
+  /** Mean k3 KL to the reference model (only with a KL penalty). */
+  kl?: number;
 }
 
 /** What travels between workers: a message plus routing and a deterministic id. */

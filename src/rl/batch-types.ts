@@ -24,4 +24,6 @@ export interface TrainResult {
   gradNorm: number;
   /** Fraction of samples whose ratio was clipped. */
   clipFrac: number;
+  /** Mean KL to the reference model, when a KL penalty is on. */
+  kl?: number;
 }

@@ -39,6 +39,8 @@ export interface ModelRunConfig {
   minLrRatio: number;
   /** Sequences per optimizer step; a step's batch is split into minibatches of this size. */
   microBatch: number;
+  /** Weight of a k3 KL penalty against the initial model (0: none, as in the paper). */
+  klCoef: number;
 }
 
 /** Where the paragraphs come from (src/data/corpus.ts); the held-out split is never trained on. */
@@ -128,6 +130,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     warmup: 0,
     minLrRatio: 0.1,
     microBatch: 64,
+    klCoef: 0,
   },
   grpo: { epsLow: 0.2, epsHigh: 0.28, scaleByStd: true, dropZeroVariance: true },
   azr: { references: 6, official: false, inductionInputs: 10, poolSize: 1, timeoutMs: 2000, memoryMb: 256 },
