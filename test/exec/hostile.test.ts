@@ -33,7 +33,8 @@ const CASES: Case[] = [
   { name: "loop: swallows the interrupt (runtime killed)", program: "def f(a):\n    while True:\n        try:\n            while True:\n                pass\n        except BaseException:\n            pass", kinds: ["timeout"] },
   { name: "loop: inside C code, never checks the interrupt (runtime killed)", program: "def f(a):\n    return sum(range(10 ** 15))", kinds: ["timeout"] },
   // memory
-  { name: "memory: growing list of strings", program: "def f(a):\n    x = []\n    while True:\n        x.append('a' * 3 * 10 ** 7)", kinds: ["memory"] },
+  // Under heavy load the RSS watchdog can win the race against the heap cap: still contained.
+  { name: "memory: growing list of strings", program: "def f(a):\n    x = []\n    while True:\n        x.append('a' * 3 * 10 ** 7)", kinds: ["memory", "crashed"] },
   { name: "memory: one huge allocation", program: "def f(a):\n    return len(bytearray(2 ** 30))", kinds: ["memory"] },
   { name: "memory: catches MemoryError and carries on", program: "def f(a):\n    try:\n        x = [0] * 10 ** 8\n    except MemoryError:\n        pass\n    return 1", kinds: ["memory"] },
   // recursion
@@ -68,7 +69,7 @@ const CASES: Case[] = [
   { name: "js bridge: pyodide_js through importlib (unregistered)", program: bypass("p = _sys.modules['importlib'].import_module('pyodide_js')\nreturn str(p.FS)"), kinds: ["exception"] },
   { name: "js bridge: Function constructor from a JS value", program: bypass("core = _sys.modules['importlib'].import_module('_pyodide_core')\narr = core.to_js([1])\nreturn str(arr.constructor.constructor('return globalThis.process.env')())"), kinds: ["exception"] },
   { name: "js bridge: Function global through a JS value's prototype chain", program: bypass("core = _sys.modules['importlib'].import_module('_pyodide_core')\nfn = core.to_js(lambda: 1)\nreturn str(fn.constructor('return 1')())"), kinds: ["exception"] },
-  { name: "js bridge: pyodide.code.run_js", program: bypass("code = _sys.modules['importlib'].import_module('pyodide.code')\nreturn str(code.run_js('globalThis.process.env'))"), kinds: ["exception"] },
+  { name: "js bridge: pyodide.code.run_js", program: bypass("code = _sys.modules['importlib'].import_module('pyodide.code')\nreturn str(code.run_js('globalThis.process.env'))"), kinds: ["exception", "timeout"] },
   { name: "js bridge: emscripten_run_script through ctypes", program: bypass("ct = _sys.modules['importlib'].import_module('ctypes')\nlib = ct.CDLL(None)\nreturn lib.emscripten_run_script_int(b'1+1')"), kinds: ["exception", "crashed"] },
   // huge outputs
   { name: "output: printing forever", program: "def f(a):\n    while True:\n        print('x' * 1000)", kinds: ["output_limit"] },
