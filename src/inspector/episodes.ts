@@ -8,7 +8,7 @@
 // `scored`, and step metrics from the next `policy.version`.
 
 import { trainRoles } from "../../actors/learner.ts";
-import { EpisodeLogReader, type LogHeader } from "../protocol/log.ts";
+import { EpisodeLogReader, type LogHeader, type RawRecord } from "../protocol/log.ts";
 import { STAGE_RANK, type Role, type StepStats } from "../protocol/messages.ts";
 import { groupAdvantages, isZeroVariance } from "../rl/advantages.ts";
 import { DEFAULT_GRPO } from "../rl/grpo.ts";
@@ -17,16 +17,8 @@ import { MASK_TOKEN, occurrenceOffsets } from "../tasks/pretrainzero/mask.ts";
 import { passageOfGeneratorPrompt } from "../tasks/pretrainzero/prompts.ts";
 import { parseBoxed } from "../tasks/pretrainzero/rewards.ts";
 
-/** A log record as the extractor needs it; `type` is a plain string so unknown (future) messages pass through. */
-export interface RawLogRecord {
-  seq: number;
-  step: number;
-  from: string;
-  to: string;
-  type: string;
-  id: string;
-  msg: unknown;
-}
+/** A log record as the extractor needs it (the log's own unvalidated record shape). */
+export type RawLogRecord = RawRecord;
 
 export interface RoleOutcome {
   /** Rewards of the whole GRPO group this episode belongs to, as scored. */

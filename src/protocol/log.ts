@@ -333,7 +333,8 @@ function isAllZero(b: Uint8Array): boolean {
   return true;
 }
 
-interface RawRecord {
+/** A frame's payload before validation; `type` is a plain string so unknown (future) messages pass through. */
+export interface RawRecord {
   seq: number;
   step: number;
   from: string;

@@ -1,0 +1,22 @@
+// The wire benchmark measures real round trips between two workers through a decoding hub.
+
+import { expect, setDefaultTimeout, test } from "bun:test";
+import { join } from "node:path";
+import { wireBench } from "../../src/runtime/wire-bench.ts";
+
+// Worker start-up takes seconds on 2 shared cores.
+setDefaultTimeout(60_000);
+
+test("every round trip is timed and each carries two messages through the hub", async () => {
+  const r = await wireBench({ count: 300, window: 4, payload: 256 });
+  expect(r.rttP50Us).toBeGreaterThan(0);
+  expect(r.rttP99Us).toBeGreaterThanOrEqual(r.rttP50Us);
+  expect(r.roundTripsPerSecond).toBeGreaterThan(0);
+  expect(Math.abs(r.messagesPerSecond - 2 * r.roundTripsPerSecond)).toBeLessThanOrEqual(1);
+});
+
+test("bench-wire refuses a bad flag with one line and exit 2", () => {
+  const p = Bun.spawnSync(["bun", join(import.meta.dir, "../../src/cli/main.ts"), "bench-wire", "--count", "1"], { stdout: "pipe", stderr: "pipe" });
+  expect(p.exitCode).toBe(2);
+  expect(p.stderr.toString().trim().split("\n")).toHaveLength(1);
+});
