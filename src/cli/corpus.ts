@@ -27,7 +27,7 @@ export const corpusCommand: Command = defineCommand(
       { name: "progress", type: "boolean", default: true, help: "report reading progress on stderr for long inputs" },
     ],
     examples: [
-      "bun run corpus --inspect ../shared/data/enwiki-sample-pages-articles.xml.bz2",
+      "bun run corpus --inspect path/to/enwiki-latest-pages-articles.xml.bz2",
       "bun run corpus --inspect data.jsonl --text-field content --samples 5 --json",
       "bun run corpus --inspect factbook --min-words 30 --held-out 0.1",
     ],

@@ -1,4 +1,4 @@
-// `bun run pretrain`: next-token pretraining of a small Llama-architecture model on the default
+// `bun run lm-pretrain`: next-token pretraining of a small Llama-architecture model on the default
 // corpus, with the project's own BPE tokenizer and engine. This is how fixtures/default-model is made.
 
 import { existsSync, readdirSync } from "node:fs";
@@ -11,7 +11,7 @@ const D = DEFAULT_PRETRAIN;
 
 export const pretrainCommand = defineCommand(
   {
-    name: "pretrain",
+    name: "lm-pretrain",
     summary: "Pretrain a small Llama-architecture model (next-token loss) on the embedded Factbook corpus and write a Hugging Face folder.",
     flags: [
       { name: "out", type: "path", required: true, help: "output folder (config.json, model.safetensors, tokenizer.json); must be empty or absent" },
@@ -34,7 +34,7 @@ export const pretrainCommand = defineCommand(
       { name: "dtype", type: "enum", values: ["BF16", "F16", "F32"], default: D.dtype, help: "storage dtype of model.safetensors" },
       { name: "seed", type: "int", min: 0, default: D.seed, help: "seed for initialization, data order and rendering" },
     ],
-    examples: ["bun run pretrain --out fixtures/default-model", "bun run pretrain --out /tmp/m --steps 20 --hidden 64 --layers 2"],
+    examples: ["bun run lm-pretrain --out fixtures/default-model", "bun run lm-pretrain --out /tmp/m --steps 20 --hidden 64 --layers 2"],
   },
   async (args) => {
     const f = args.flags;

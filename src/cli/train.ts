@@ -12,7 +12,7 @@ export const trainCommand = defineCommand(
     examples: [
       "bun run train                                            # the shipped model on the embedded corpus, CPU",
       "bun run train --model path/to/Qwen3-0.6B-Base --template paper --lora-rank 16",
-      "bun run train --corpus ../shared/data/enwiki-sample-pages-articles.xml.bz2 --steps 50",
+      "bun run train --corpus path/to/enwiki-latest-pages-articles.xml.bz2 --steps 50",
       "bun run train --run long --checkpoint-every 10 && bun run train --resume runs/long",
     ],
   },

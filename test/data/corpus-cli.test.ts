@@ -5,6 +5,7 @@ import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ENWIKI_SAMPLE, sharedDataMissing } from "../helpers/shared-data.ts";
 
 // Worker start-up and ORT session builds take seconds on 2 shared cores.
 setDefaultTimeout(60_000);
@@ -12,7 +13,8 @@ setDefaultTimeout(60_000);
 const repo = join(import.meta.dir, "..", "..");
 const CLI = join(repo, "src", "cli", "corpus.ts");
 const FIX = join(repo, "fixtures", "corpus");
-const ENWIKI = join(repo, "..", "shared", "data", "enwiki-sample-pages-articles.xml.bz2");
+const ENWIKI = ENWIKI_SAMPLE;
+const NO_SHARED = sharedDataMissing("test/data/corpus-cli.test.ts: enwiki --inspect");
 const dir = mkdtempSync(join(tmpdir(), "spz-corpus-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -33,7 +35,7 @@ test("--inspect of a dump prints documents, skips, passages and samples; --json 
   expect((s.samples as unknown[]).length).toBe(2);
 }, 20_000);
 
-test("the real enwiki sample, head only with --max-docs", () => {
+test.skipIf(NO_SHARED)("the real enwiki sample, head only with --max-docs", () => {
   const r = corpus("--inspect", ENWIKI, "--max-docs", "10", "--samples", "0", "--json");
   expect(r.code).toBe(0);
   const s = lastJson(r.out);

@@ -6,13 +6,15 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { openCorpus, passagesFromDocuments, type Document, type PassageSplit } from "../../src/data/corpus.ts";
 import { dumpPages, tidyProse, wikitextToParagraphs } from "../../src/data/mediawiki.ts";
+import { ENWIKI_SAMPLE, sharedDataMissing } from "../helpers/shared-data.ts";
 
 // Worker start-up and ORT session builds take seconds on 2 shared cores.
 setDefaultTimeout(60_000);
 
 const repo = join(import.meta.dir, "..", "..");
 const FIX = join(repo, "fixtures", "corpus");
-const ENWIKI = join(repo, "..", "shared", "data", "enwiki-sample-pages-articles.xml.bz2");
+const ENWIKI = ENWIKI_SAMPLE;
+const NO_SHARED = sharedDataMissing("test/data/mediawiki.test.ts: real enwiki sample");
 const MARKUP = /\{\{|\}\}|\[\[|\]\]|<ref|<\/ref|\{\||\|\}|&[a-z]+;|\bthumb\||\bCategory:|\bFile:|\bImage:|^\s*[=*#]/m;
 
 async function collect(path: string): Promise<{ docs: Document[]; corpus: ReturnType<typeof openCorpus> }> {
@@ -113,7 +115,7 @@ describe("streaming", () => {
     expect(pulled).toBeLessThan(total);
   });
 
-  test("the real bz2 dump yields its first article before the file is read to the end", async () => {
+  test.skipIf(NO_SHARED)("the real bz2 dump yields its first article before the file is read to the end", async () => {
     const corpus = openCorpus(ENWIKI);
     for await (const _ of corpus) break;
     expect(corpus.stats.totalBytes).toBeGreaterThan(1_600_000);
@@ -124,7 +126,7 @@ describe("streaming", () => {
   }, 30_000);
 });
 
-describe("real enwiki sample (206 pages)", () => {
+describe.skipIf(NO_SHARED)("real enwiki sample (206 pages)", () => {
   let docs: Document[] = [];
   let corpus: ReturnType<typeof openCorpus>;
   let split: PassageSplit;
