@@ -10,6 +10,7 @@ import { learningRate } from "../rl/schedule.ts";
 import { latestGoodCheckpoint, writeCheckpoint } from "../runtime/checkpoint.ts";
 import { DEFAULT_RUN_CONFIG, episodesPerStep, type RunConfig, type TransportKind } from "../runtime/config.ts";
 import type { LearnerTiming } from "../runtime/host.ts";
+import { preflightRun } from "../runtime/preflight.ts";
 import { runSelfPlay } from "../runtime/run.ts";
 import { createRunDir, defaultRunName, openRunDir, type RunDir } from "../runtime/run-dir.ts";
 import { decodeValue } from "../protocol/codec.ts";
@@ -276,9 +277,7 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
     say(`resuming ${runDir.path} at step ${fromStep} of ${config.steps}`);
   } else {
     ({ config, checkpointEvery } = resolveConfig(args, o.backend));
-    if (config.backend === "model" && !existsSync(join(config.model.dir, "config.json"))) {
-      throw new InputError(`--model ${config.model.dir} is not a model folder (no config.json); accepted: a Hugging Face Llama/Qwen3 folder, e.g. fixtures/default-model`);
-    }
+    await preflightRun(config);
     runDir = createRunDir(args.flags["runs-dir"] as string, (args.flags.run as string | undefined) ?? defaultRunName(o.command), config, {
       command: o.command,
       backend: config.backend,
@@ -334,23 +333,22 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
       const t = timings.get(step);
       timings.delete(step);
       tokens += t?.sampledTokens ?? 0;
-      const metrics: Record<string, unknown> = {
-        step,
-        version: v.version,
-        ...v.stats,
-        digest: v.digest,
+      // Everything that depends on the wall clock sits under `wall`, so two runs compare equal without it.
+      const wall: Record<string, number> = {
         elapsedS: Math.round(secs * 1000) / 1000,
         episodesPerS: Math.round((stepsDone * episodesPer) / secs),
       };
+      const metrics: Record<string, unknown> = { step, version: v.version, ...v.stats, digest: v.digest };
       if (config.backend === "model") {
         metrics.lr = learningRate(step, schedule);
         if (t) {
-          metrics.timeSampleS = t.sampleMs / 1000;
-          metrics.timeTrainS = t.trainMs / 1000;
           metrics.responseLen = t.completions ? t.sampledTokens / t.completions : 0;
-          metrics.tokensPerS = Math.round(tokens / secs);
+          wall.timeSampleS = t.sampleMs / 1000;
+          wall.timeTrainS = t.trainMs / 1000;
+          wall.tokensPerS = Math.round(tokens / secs);
         }
       }
+      metrics.wall = wall;
       runDir.appendMetrics(metrics);
       progress.update(v.step, {
         gen_reward: v.stats.genReward,

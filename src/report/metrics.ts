@@ -45,7 +45,9 @@ export function parseMetrics(text: string, where: string): Pick<RunMetrics, "row
     const o = obj as Record<string, unknown>;
     const step = typeof o.step === "number" && Number.isFinite(o.step) ? o.step : rows.length;
     const values: Record<string, number> = {};
-    for (const [k, v] of Object.entries(o)) {
+    // Wall-clock fields live under `wall` (so reruns compare equal without them); chart them as plain fields.
+    const wall = typeof o.wall === "object" && o.wall !== null && !Array.isArray(o.wall) ? (o.wall as Record<string, unknown>) : {};
+    for (const [k, v] of [...Object.entries(o), ...Object.entries(wall)]) {
       if (k === "step" || typeof v !== "number" || !Number.isFinite(v)) continue;
       values[k] = v;
       if (!seen.has(k)) {

@@ -20,7 +20,7 @@ function cli(...args: string[]) {
 }
 const metrics = (run: string) =>
   readFileSync(join(dir, "runs", run, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => {
-    const { elapsedS: _e, episodesPerS: _p, ...rest } = JSON.parse(l);
+    const { wall: _w, ...rest } = JSON.parse(l);
     return rest;
   });
 

@@ -19,7 +19,8 @@ test("train with no model flag uses the shipped model and writes metrics with th
   expect(summary.backend).toBe("model");
   expect(summary.sampledTokens).toBeGreaterThan(0);
   const row = JSON.parse(readFileSync(join(dir, "runs", "d", "metrics.jsonl"), "utf8").trim());
-  expect(row.timeSampleS).toBeGreaterThan(0);
+  expect(row.wall.timeSampleS).toBeGreaterThan(0);
+  expect(row.wall.elapsedS).toBeGreaterThan(0);
   expect(row.responseLen).toBeGreaterThan(0);
   expect(typeof row.lr).toBe("number");
   const cfg = JSON.parse(readFileSync(join(dir, "runs", "d", "config.json"), "utf8"));
