@@ -61,6 +61,8 @@ export interface ParsedArgs {
   positionals: string[];
   json: boolean;
   debug: boolean;
+  /** Flags set on the command line or in the --config file (not by a default). */
+  given: ReadonlySet<string>;
 }
 
 /** A bad command line or config file. Exit code 2. */
@@ -368,7 +370,8 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
 
   const json = cli.get("json") ?? fromConfig.json ?? false;
   const debug = cli.get("debug") ?? fromConfig.debug ?? false;
-  const parsed: ParsedArgs = { flags: values, positionals, json: json === true, debug: debug === true };
+  const given = new Set(spec.flags.filter((f) => cli.has(f.name) || fromConfig[f.name] !== undefined).map((f) => f.name));
+  const parsed: ParsedArgs = { flags: values, positionals, json: json === true, debug: debug === true, given };
   specs.set(parsed, spec);
   return parsed;
 }
