@@ -10,7 +10,7 @@ import { loadModel, type LoadedModel } from "../model/model.ts";
 import { decodeValue } from "../protocol/codec.ts";
 import { latestGoodCheckpoint } from "../runtime/checkpoint.ts";
 import { DEFAULT_RUN_CONFIG, type CorpusConfig, type RunConfig } from "../runtime/config.ts";
-import { openRunDir } from "../runtime/run-dir.ts";
+import { openRunDir, readSavedRun } from "../runtime/run-dir.ts";
 import { TEMPLATE_NAMES, type TemplateName } from "../tasks/pretrainzero/prompts.ts";
 import { defineCommand, InputError } from "./args.ts";
 import { Progress } from "./progress.ts";
@@ -26,7 +26,7 @@ interface Subject {
 
 async function subjectOfRun(path: string): Promise<Subject> {
   const dir = openRunDir(path);
-  const saved = JSON.parse(readFileSync(dir.configPath, "utf8")) as { config: RunConfig };
+  const saved = readSavedRun(dir);
   const config = saved.config;
   if (config.backend !== "model") throw new InputError(`run ${dir.path} trained the simulator, not a model; accepted: runs of train with --backend model`);
   const backend = ModelBackend.load(config);

@@ -1,19 +1,18 @@
 // The one runner behind `train` and `simulate`: resolve the configuration, create the run folder,
 // start the actors, show progress, append metrics, write checkpoints, and resume from them.
 
-import { existsSync, readFileSync, renameSync, truncateSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ACTORS } from "../../actors/index.ts";
-import { EpisodeLogReader, repairTornTail } from "../protocol/log.ts";
 import type { ActorId, StepStats } from "../protocol/messages.ts";
 import { learningRate } from "../rl/schedule.ts";
-import { latestGoodCheckpoint, writeCheckpoint } from "../runtime/checkpoint.ts";
+import { writeCheckpoint } from "../runtime/checkpoint.ts";
 import { DEFAULT_RUN_CONFIG, episodesPerStep, type RunConfig, type TransportKind } from "../runtime/config.ts";
 import type { LearnerTiming } from "../runtime/host.ts";
 import { preflightRun } from "../runtime/preflight.ts";
 import { runSelfPlay } from "../runtime/run.ts";
-import { createRunDir, defaultRunName, openRunDir, type RunDir } from "../runtime/run-dir.ts";
-import { decodeValue } from "../protocol/codec.ts";
+import { checkRunName, checkRunsRoot, createRunDir, defaultRunName, type RunDir, type SavedRun } from "../runtime/run-dir.ts";
+import { applyResume, planResume } from "../runtime/resume.ts";
 import { TEMPLATE_NAMES } from "../tasks/pretrainzero/prompts.ts";
 import { REWARD_DESIGNS, type RewardDesign } from "../tasks/pretrainzero/rewards.ts";
 import { TASK_NAMES, type TaskName } from "../tasks/baselines/masks.ts";
@@ -207,52 +206,78 @@ export function statefulActors(config: RunConfig): ActorId[] {
   return config.task === "azr" ? ["learner", "generator"] : ["learner"];
 }
 
-interface Resumed {
-  runDir: RunDir;
-  config: RunConfig;
-  actorStates: Partial<Record<ActorId, Uint8Array>>;
-  fromStep: number;
-  recordPath?: string;
-  checkpointEvery: number;
+/** Flags a resume may change; every other flag must agree with the run being resumed. */
+const RESUME_MAY_CHANGE = new Set(["resume", "steps", "checkpoint-every", "stop-after", "transport", "log-every", "json", "debug", "config", "help"]);
+
+/** Where each run-shaping flag lands in the configuration, to tell a conflicting flag on resume. */
+const FLAG_FIELDS: Partial<Record<string, (c: RunConfig) => unknown>> = {
+  seed: (c) => c.seed,
+  passages: (c) => c.passages,
+  "gen-samples": (c) => c.genSamples,
+  "pred-samples": (c) => c.predSamples,
+  task: (c) => c.task,
+  design: (c) => c.design,
+  "mask-mode": (c) => c.maskMode,
+  template: (c) => c.template,
+  "max-occurrences": (c) => c.maxOccurrences,
+  corpus: (c) => (c.corpus.path === "factbook" ? c.corpus.path : resolve(c.corpus.path)),
+  "min-words": (c) => c.corpus.minWords,
+  "max-words": (c) => c.corpus.maxWords,
+  "text-field": (c) => c.corpus.textField,
+  chunk: (c) => c.chunk,
+  window: (c) => c.window,
+  "eps-low": (c) => c.grpo.epsLow,
+  "eps-high": (c) => c.grpo.epsHigh,
+  "gen-lr": (c) => c.sim.genLr,
+  "pred-lr": (c) => c.sim.predLr,
+  "max-span-words": (c) => c.sim.maxSpanWords,
+  backend: (c) => c.backend,
+  model: (c) => resolve(c.model.dir),
+  device: (c) => c.model.device,
+  deterministic: (c) => c.model.deterministic,
+  "lora-rank": (c) => c.model.lora?.rank ?? 0,
+  "lora-alpha": (c) => c.model.lora?.alpha,
+  temperature: (c) => c.model.temperature,
+  "top-p": (c) => c.model.topP,
+  "top-k": (c) => c.model.topK,
+  "gen-tokens": (c) => c.model.maxNewTokens.generator,
+  "pred-tokens": (c) => c.model.maxNewTokens.predictor,
+  lr: (c) => c.model.lr,
+  schedule: (c) => c.model.schedule,
+  warmup: (c) => c.model.warmup,
+  "micro-batch": (c) => c.model.microBatch,
+  "kl-coef": (c) => c.model.klCoef,
+  "azr-references": (c) => c.azr.references,
+  "azr-official": (c) => c.azr.official,
+  "exec-pool": (c) => c.azr.poolSize,
+  "exec-timeout-ms": (c) => c.azr.timeoutMs,
+  "exec-memory-mb": (c) => c.azr.memoryMb,
+};
+
+/** The resumed run's settings with the flags a resume may change applied; refuses any other flag that disagrees. */
+function resumedSettings(args: ParsedArgs, saved: SavedRun, fromStep: number): SavedRun {
+  const given = [...args.given].filter((f) => !RESUME_MAY_CHANGE.has(f));
+  if (given.length) {
+    const asked = resolveConfig(args, saved.config.backend).config;
+    for (const f of given) {
+      const field = FLAG_FIELDS[f];
+      if (f === "record" && saved.record && resolve(args.flags.record as string) === saved.record) continue;
+      const have = field?.(saved.config);
+      if (field && JSON.stringify(field(asked)) === JSON.stringify(have)) continue;
+      const was = field ? ` (the run has ${JSON.stringify(have)})` : "";
+      throw new InputError(`--${f} ${JSON.stringify(args.flags[f])} conflicts with the resumed run${was}; a resume may change only --${[...RESUME_MAY_CHANGE].filter((x) => !["resume", "json", "debug", "config", "help"].includes(x)).join(", --")}`);
+    }
+  }
+  const steps = args.given.has("steps") ? (args.flags.steps as number) : saved.config.steps;
+  if (steps <= fromStep && steps !== saved.config.steps) throw new InputError(`--steps ${steps}: the run already has ${fromStep} steps done; accepted: more than ${fromStep}`);
+  const checkpointEvery = args.given.has("checkpoint-every") ? (args.flags["checkpoint-every"] as number) : saved.checkpointEvery;
+  if (steps === saved.config.steps && checkpointEvery === saved.checkpointEvery) return saved;
+  return { ...saved, checkpointEvery, config: { ...saved.config, steps } };
 }
 
-/** Reads a run folder back: its config, its newest good checkpoint, and trims what came after it. */
-function prepareResume(path: string): Resumed {
-  const runDir = openRunDir(path);
-  const saved = JSON.parse(readFileSync(runDir.configPath, "utf8")) as { config: RunConfig; record?: string; checkpointEvery?: number };
-  const { checkpoint, skipped } = latestGoodCheckpoint(join(runDir.path, "checkpoints"));
-  for (const s of skipped) console.error(`warning: skipping checkpoint ${s.path}: ${s.reason}`);
-  if (!checkpoint) throw new InputError(`--resume ${path}: no good checkpoint in ${join(runDir.path, "checkpoints")}; accepted: a run written with --checkpoint-every > 0`);
-  const actorStates: Partial<Record<ActorId, Uint8Array>> = {};
-  for (const id of statefulActors(saved.config)) {
-    const bytes = checkpoint.files[`${id}.bin`];
-    if (!bytes) throw new InputError(`--resume: checkpoint ${checkpoint.path} has no ${id}.bin`);
-    actorStates[id] = bytes;
-  }
-  const { step } = decodeValue(actorStates.learner!) as { step: number };
-  // Metrics and the episode log continue from the checkpoint: drop what a crash left after it.
-  const rows = readFileSync(runDir.metricsPath, "utf8").split("\n").filter((l) => {
-    if (!l.trim()) return false;
-    try {
-      return (JSON.parse(l) as { step: number }).step < step;
-    } catch {
-      return false;
-    }
-  });
-  writeFileSync(`${runDir.metricsPath}.tmp`, rows.map((l) => `${l}\n`).join(""));
-  renameSync(`${runDir.metricsPath}.tmp`, runDir.metricsPath);
-  if (saved.record && existsSync(saved.record)) {
-    repairTornTail(saved.record);
-    const reader = EpisodeLogReader.open(saved.record);
-    let cut = reader.bytes;
-    for (const r of reader.records()) {
-      if (r.step >= step) break;
-      cut = reader.bytes;
-    }
-    reader.close();
-    truncateSync(saved.record, cut);
-  }
-  return { runDir, config: saved.config, actorStates, fromStep: step, recordPath: saved.record, checkpointEvery: saved.checkpointEvery ?? 0 };
+/** Fault injection for the crash tests: SIGKILL this process at the named point (SPZ_KILL_AT=metrics:3). */
+function killPoint(point: string): void {
+  if (process.env.SPZ_KILL_AT === point) process.kill(process.pid, "SIGKILL");
 }
 
 export interface SelfPlayCommandOptions {
@@ -267,25 +292,39 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
   let checkpointEvery: number;
   let runDir: RunDir;
   let recordPath = args.flags.record as string | undefined;
+  let appendToLog = false;
   let actorStates: Partial<Record<ActorId, Uint8Array>> | undefined;
   let fromStep = 0;
   if (args.flags.resume) {
-    const r = prepareResume(args.flags.resume as string);
-    ({ config, runDir, actorStates, fromStep, checkpointEvery } = r);
-    if (recordPath) throw new InputError("--record cannot be combined with --resume: the run keeps the log it started with");
-    recordPath = r.recordPath;
-    say(`resuming ${runDir.path} at step ${fromStep} of ${config.steps}`);
+    // Everything is checked before anything in the folder changes: a refused resume changes nothing.
+    const plan = planResume(args.flags.resume as string, statefulActors);
+    const saved = resumedSettings(args, plan.saved, plan.fromStep);
+    await preflightRun(saved.config);
+    for (const s of plan.skipped) console.error(`warning: skipping ${s.reason.startsWith("checkpoint ") ? "" : `checkpoint ${s.path}: `}${s.reason}`);
+    applyResume(plan, saved);
+    ({ runDir, fromStep, actorStates } = plan);
+    ({ config, checkpointEvery } = saved);
+    recordPath = saved.record;
+    appendToLog = Boolean(plan.log && !plan.log.recreate);
+    say(plan.checkpointPath ? `resuming ${runDir.path} at step ${fromStep} of ${config.steps}` : `resuming ${runDir.path}: no checkpoint was written yet, so it restarts at step 0 of ${config.steps}`);
   } else {
     ({ config, checkpointEvery } = resolveConfig(args, o.backend));
     await preflightRun(config);
-    runDir = createRunDir(args.flags["runs-dir"] as string, (args.flags.run as string | undefined) ?? defaultRunName(o.command), config, {
+    checkRunsRoot(args.flags["runs-dir"] as string);
+    const name = (args.flags.run as string | undefined) ?? defaultRunName(o.command);
+    checkRunName(name);
+    if (recordPath) {
+      recordPath = resolve(recordPath);
+      if (existsSync(recordPath)) throw new InputError(`--record ${args.flags.record as string} already exists; a recording is never overwritten: choose another path`);
+    }
+    runDir = createRunDir(args.flags["runs-dir"] as string, name, {
       command: o.command,
       backend: config.backend,
       simulation: config.backend === "sim",
       checkpointEvery,
-      ...(recordPath ? { record: resolve(recordPath) } : {}),
+      ...(recordPath ? { record: recordPath } : {}),
+      config,
     });
-    if (recordPath) recordPath = resolve(recordPath);
   }
   const transport = args.flags.transport as TransportKind;
   const every = (args.flags["log-every"] as number) || Math.max(1, Math.ceil(config.steps / 20));
@@ -300,7 +339,19 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
   const episodesPer = episodesPerStep(config);
   const timings = new Map<number, LearnerTiming>();
   const stateful = statefulActors(config);
-  const pendingCheckpoints = new Map<number, Partial<Record<ActorId, Uint8Array>>>();
+  // Checkpoint N is committed only once every stateful actor handed in its state for N and step N-1's
+  // metrics row and log records are written; a crash between the two then loses nothing (src/runtime/resume.ts).
+  const heldCheckpoints = new Map<number, Partial<Record<ActorId, Uint8Array>>>();
+  let rowsThrough = fromStep;
+  const commitCheckpoints = () => {
+    for (const [step, held] of heldCheckpoints) {
+      if (step > rowsThrough || !stateful.every((id) => held[id])) continue;
+      heldCheckpoints.delete(step);
+      killPoint(`checkpoint:${step}:before`);
+      writeCheckpoint(join(runDir.path, "checkpoints"), step, Object.fromEntries(stateful.map((id) => [`${id}.bin`, held[id]!])), { step });
+      killPoint(`checkpoint:${step}:after`);
+    }
+  };
   let stepsDone = 0;
   let tokens = 0;
   const schedule = { kind: config.model.schedule, lr: config.model.lr, warmup: config.model.warmup, total: config.steps, minRatio: config.model.minLrRatio };
@@ -309,7 +360,7 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
     transport,
     actors: ACTORS,
     recordPath,
-    appendToLog: Boolean(actorStates && recordPath),
+    appendToLog,
     command: o.command,
     actorStates,
     stopAtStep: stopAfter,
@@ -317,13 +368,10 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
     onCheckpoint: (actor, step, state) => {
       const last = step >= Math.min(config.steps, stopAfter ?? Infinity);
       if (checkpointEvery <= 0 || !(step % checkpointEvery === 0 || last)) return;
-      // A checkpoint is written once every stateful actor has handed in its state for that step.
-      const held = pendingCheckpoints.get(step) ?? {};
+      const held = heldCheckpoints.get(step) ?? {};
       held[actor] = state;
-      if (stateful.every((id) => held[id])) {
-        pendingCheckpoints.delete(step);
-        writeCheckpoint(join(runDir.path, "checkpoints"), step, Object.fromEntries(stateful.map((id) => [`${id}.bin`, held[id]!])), { step });
-      } else pendingCheckpoints.set(step, held);
+      heldCheckpoints.set(step, held);
+      commitCheckpoints();
     },
     onVersion: (v) => {
       if (!v.stats) return;
@@ -349,7 +397,10 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
         }
       }
       metrics.wall = wall;
+      killPoint(`metrics:${step}`);
       runDir.appendMetrics(metrics);
+      rowsThrough = v.step;
+      commitCheckpoints();
       progress.update(v.step, {
         gen_reward: v.stats.genReward,
         pred_acc: v.stats.predAcc,

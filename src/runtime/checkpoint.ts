@@ -96,17 +96,25 @@ export interface LatestCheckpoint {
   skipped: { path: string; reason: string }[];
 }
 
-/** The newest checkpoint under `root` that verifies; corrupted newer ones are reported, not used. */
-export function latestGoodCheckpoint(root: string): LatestCheckpoint {
+/**
+ * The newest checkpoint under `root` that verifies and that `problem` (if given) accepts, e.g. one
+ * whose files decode; the newer ones passed over are reported with the reason, not used.
+ */
+export function latestGoodCheckpoint(root: string, problem?: (ck: Checkpoint) => string | undefined): LatestCheckpoint {
   const skipped: LatestCheckpoint["skipped"] = [];
   if (!existsSync(root)) return { checkpoint: null, skipped };
   const names = readdirSync(root).filter((n) => /^ckpt-\d{8}$/.test(n)).sort().reverse();
   for (const n of names) {
+    let ck: Checkpoint;
     try {
-      return { checkpoint: readCheckpoint(join(root, n)), skipped };
+      ck = readCheckpoint(join(root, n));
     } catch (e) {
       skipped.push({ path: join(root, n), reason: (e as Error).message });
+      continue;
     }
+    const why = problem?.(ck);
+    if (why === undefined) return { checkpoint: ck, skipped };
+    skipped.push({ path: ck.path, reason: `checkpoint ${ck.path}: ${why}` });
   }
   return { checkpoint: null, skipped };
 }

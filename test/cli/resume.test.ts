@@ -1,8 +1,9 @@
 // An interrupted run resumed from its checkpoint continues exactly as if it had never stopped:
 // same parameter digests at every step, same metrics, same episode log bytes.
 
-import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -51,10 +52,115 @@ test("a corrupted newest checkpoint is named and skipped; resume uses the one be
   expect(r.out).toMatch(/at step 2 of 5/);
 });
 
-test("resuming a folder without checkpoints is refused with one line", () => {
-  expect(cli("simulate", ...RUN, "--checkpoint-every", "0", "--run", "nock", "--stop-after", "1").code).toBe(0);
-  const r = cli("simulate", "--resume", join(dir, "runs", "nock"));
-  expect(r.code).toBe(2);
-  expect(r.err.trim().split("\n")).toHaveLength(1);
-  expect(r.err).toMatch(/no good checkpoint/);
+test("a run stopped before its first checkpoint restarts at step 0 in its folder and equals an uninterrupted one", () => {
+  expect(cli("simulate", ...RUN, "--checkpoint-every", "0", "--run", "nock", "--record", join(dir, "nock.spzlog"), "--stop-after", "1").code).toBe(0);
+  const r = cli("simulate", "--resume", join(dir, "runs", "nock"), "--transport", "inproc");
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(/no checkpoint was written yet, so it restarts at step 0 of 5/);
+  expect(metrics("nock")).toEqual(metrics("whole"));
+  expect(readFileSync(join(dir, "nock.spzlog")).equals(readFileSync(join(dir, "whole.spzlog")))).toBe(true);
+});
+
+/** Every file of a run folder and its log, to show that a refused resume changed nothing. */
+function snapshot(run: string, log: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out[p] = createHash("sha256").update(readFileSync(p)).digest("hex");
+    }
+  };
+  walk(join(dir, "runs", run));
+  if (existsSync(log)) out[log] = createHash("sha256").update(readFileSync(log)).digest("hex");
+  return out;
+}
+
+describe("a refused resume changes nothing", () => {
+  const log = join(dir, "held.spzlog");
+  beforeAll(() => {
+    expect(cli("simulate", ...RUN, "--run", "held", "--record", log, "--stop-after", "3").code).toBe(0);
+    // What a crash after checkpoint 3 leaves: a row and records of step 3 that resume would cut.
+    appendFileSync(join(dir, "runs", "held", "metrics.jsonl"), '{"step":3,"partial":true}\n');
+  });
+  const cases: [string, string[], RegExp, (() => () => void)?][] = [
+    ["--record", ["--record", join(dir, "other.spzlog")], /--record .* conflicts with the resumed run/],
+    ["--seed", ["--seed", "99"], /--seed 99 conflicts with the resumed run \(the run has 5\); a resume may change only --steps, --checkpoint-every/],
+    ["--corpus", ["--corpus", "bogus"], /--corpus "bogus" conflicts with the resumed run \(the run has "factbook"\)/],
+    ["--design", ["--design", "plain"], /--design "plain" conflicts with the resumed run/],
+    ["--steps at or below the steps done", ["--steps", "2"], /--steps 2: the run already has 3 steps done/],
+    ["--run", ["--run", "x"], /--run "x" conflicts with the resumed run/],
+    ["a missing episode log", [], /episode log .*held\.spzlog is missing/, () => {
+      renameSync(log, `${log}.away`);
+      return () => renameSync(`${log}.away`, log);
+    }],
+    ["a corrupted record before the checkpoint", [], /corrupt record \d+ at byte \d+ of .*held\.spzlog/, () => {
+      const bytes = readFileSync(log);
+      const orig = Buffer.from(bytes);
+      bytes[200] ^= 0xff;
+      writeFileSync(log, bytes);
+      return () => writeFileSync(log, orig);
+    }],
+    ["a garbled metrics row before the checkpoint", [], /metrics\.jsonl line 2 is not JSON; resuming would lose step 1's metrics/, () => {
+      const p = join(dir, "runs", "held", "metrics.jsonl");
+      const orig = readFileSync(p, "utf8");
+      const lines = orig.split("\n");
+      lines[1] = lines[1]!.slice(0, 20);
+      writeFileSync(p, lines.join("\n"));
+      return () => writeFileSync(p, orig);
+    }],
+    ["a duplicated metrics row", [], /line 3 holds step 1 where step 2 belongs; metrics\.jsonl has a gap or a duplicate/, () => {
+      const p = join(dir, "runs", "held", "metrics.jsonl");
+      const orig = readFileSync(p, "utf8");
+      const lines = orig.split("\n");
+      lines.splice(2, 0, lines[1]!);
+      writeFileSync(p, lines.join("\n"));
+      return () => writeFileSync(p, orig);
+    }],
+  ];
+  test.each(cases)("%s: exit 2, one line, the folder and its log untouched", (_what, flags, message, damage) => {
+    const undo = damage?.();
+    try {
+      const before = snapshot("held", log);
+      const r = cli("simulate", "--resume", join(dir, "runs", "held"), ...flags);
+      expect(r.code).toBe(2);
+      expect(r.err.trim().split("\n")).toHaveLength(1);
+      expect(r.err).toMatch(message);
+      expect(snapshot("held", log)).toEqual(before);
+    } finally {
+      undo?.();
+    }
+  });
+
+  test("flags that may change are applied: --steps extends the run and is kept for the next resume", () => {
+    const r = cli("simulate", "--resume", join(dir, "runs", "held"), "--steps", "6", "--transport", "inproc", "--stop-after", "5");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/resuming .* at step 3 of 6/);
+    expect(metrics("held").map((m) => m.step)).toEqual([0, 1, 2, 3, 4]);
+    const again = cli("simulate", "--resume", join(dir, "runs", "held"), "--transport", "inproc");
+    expect(again.out).toMatch(/at step 5 of 6/);
+    expect(metrics("held").map((m) => m.step)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+});
+
+test("config.json holds only relative paths: a moved run folder resumes; a copy that shares the original's log is refused", () => {
+  const log = join(dir, "logs", "mv.spzlog");
+  expect(cli("simulate", ...RUN, "--run", "mv", "--record", log, "--stop-after", "2").code).toBe(0);
+  const saved = readFileSync(join(dir, "runs", "mv", "config.json"), "utf8");
+  expect(saved).not.toContain(dir);
+  expect(JSON.parse(saved).record).toBe("../../logs/mv.spzlog");
+  // A copy beside it shares the log: resuming it would cut the original's records.
+  cpSync(join(dir, "runs", "mv"), join(dir, "runs", "mv-copy"), { recursive: true });
+  const logBefore = readFileSync(log);
+  const copy = cli("simulate", "--resume", join(dir, "runs", "mv-copy"));
+  expect(copy.code).toBe(2);
+  expect(copy.err).toMatch(/is a copy of .*runs\/mv and shares its episode log/);
+  expect(readFileSync(log).equals(logBefore)).toBe(true);
+  // Moving the folder (the log keeps its place relative to it) resumes and finishes the run.
+  rmSync(join(dir, "runs", "mv-copy"), { recursive: true });
+  renameSync(join(dir, "runs", "mv"), join(dir, "runs", "moved"));
+  const r = cli("simulate", "--resume", join(dir, "runs", "moved"), "--transport", "inproc");
+  expect(r.code).toBe(0);
+  expect(metrics("moved")).toEqual(metrics("whole"));
+  expect(readFileSync(log).equals(readFileSync(join(dir, "whole.spzlog")))).toBe(true);
 });
