@@ -442,7 +442,70 @@ function exitCodeOf(e: unknown): number | undefined {
   return undefined;
 }
 
+/** File-system error codes that mean "this path, as given, does not work": bad input, exit 2. */
+const PATH_ERRORS: Record<string, string> = {
+  ENOENT: "no such file or directory",
+  ENOTDIR: "it (or a folder on its path) is a file, not a folder",
+  EISDIR: "it is a folder, not a file",
+  EEXIST: "it already exists",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  ELOOP: "too many symbolic links",
+  ENAMETOOLONG: "the name is too long",
+};
+
+/** `{code: "ENOENT", path, syscall}` from node:fs: one line naming the path, exit 2. */
+function pathError(e: unknown): string | undefined {
+  if (typeof e !== "object" || e === null) return undefined;
+  const { code, path: p, syscall } = e as { code?: unknown; path?: unknown; syscall?: unknown };
+  if (typeof code !== "string" || typeof p !== "string" || !(code in PATH_ERRORS)) return undefined;
+  const verb = syscall === "mkdir" ? "create folder" : /^(open|read|stat|lstat|scandir|opendir|access)$/.test(String(syscall)) ? "open" : "use";
+  return `cannot ${verb} ${p}: ${PATH_ERRORS[code]}`;
+}
+
+/** JSON.parse's SyntaxError (Bun: "JSON Parse error: ...", V8: "Unexpected token ... in JSON"): bad input data. */
+function isJsonError(e: unknown): boolean {
+  return e instanceof SyntaxError && /JSON/.test(e.message);
+}
+
 const oneLine = (s: string): string => s.replace(/\s*\n\s*/g, " ").trim();
+
+/**
+ * Drops what a runtime's error print adds around a message: source lines (`12 | code`), carets,
+ * stack frames (`at f (file:1:2)`). Only the message reaches a user without --debug.
+ */
+export function stripSourceAndStack(message: string): string {
+  if (!/^\s*(\d+\s*\||at\s.+:\d+(:\d+)?\)?\s*$)/m.test(message)) return message;
+  return message
+    .split(/\r?\n/)
+    .filter((l) => !/^\s*\d+\s*\|/.test(l) && !/^\s*\^+\s*$/.test(l) && !/^\s*at\s/.test(l))
+    .join("\n");
+}
+
+/** Longest message shown without --debug; the rest is cut with "...". */
+const MAX_MESSAGE = 1000;
+
+/**
+ * Reports any error the way every command does: one line `error: ...` on stderr (a JSON
+ * `{"ok":false}` line on stdout with --json), the stack only with --debug. Returns the exit code:
+ * the error's own `exitCode` (UsageError, InputError, LogError, ...: bad input, 2), 2 for a path
+ * that does not work or a JSON file that does not parse, else 1 (a bug or the environment).
+ */
+export function reportError(e: unknown, o: { debug: boolean; json: boolean; io?: Io }): number {
+  const io = o.io ?? defaultIo;
+  const path = pathError(e);
+  const code = exitCodeOf(e) ?? (path !== undefined || isJsonError(e) ? 2 : 1);
+  const raw = path ?? (e instanceof Error ? e.message : String(e));
+  let message = oneLine(stripSourceAndStack(raw)) || (e instanceof Error ? e.name : "unknown error");
+  if (isJsonError(e) && path === undefined) message = `invalid JSON input (${message})`;
+  if (!o.debug && message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE - 3)}...`;
+  const line = message.startsWith("error:") ? message : `error: ${message}`;
+  const hint = code === 1 && !o.debug ? " (run with --debug for the stack trace)" : "";
+  io.err(line + hint);
+  if (o.debug && e instanceof Error && e.stack) io.err(e.stack);
+  if (o.json) io.out(JSON.stringify({ ok: false, error: message, exitCode: code }));
+  return code;
+}
 
 /**
  * Wraps a command body: handles --help, parsing, and errors. Errors with an `exitCode` (UsageError,
@@ -468,14 +531,7 @@ export function defineCommand(spec: CommandSpec, run: (args: ParsedArgs) => Prom
         json = parsed.json;
         return (await run(parsed)) ?? 0;
       } catch (e) {
-        const code = exitCodeOf(e) ?? 1;
-        const message = oneLine(e instanceof Error ? e.message : String(e)) || (e instanceof Error ? e.name : "unknown error");
-        const line = message.startsWith("error:") ? message : `error: ${message}`;
-        const hint = code === 1 && !debug ? " (run with --debug for the stack trace)" : "";
-        io.err(line + hint);
-        if (debug && e instanceof Error && e.stack) io.err(e.stack);
-        if (json) io.out(JSON.stringify({ ok: false, error: message, exitCode: code }));
-        return code;
+        return reportError(e, { debug, json, io });
       }
     },
   };

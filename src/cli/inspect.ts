@@ -2,14 +2,16 @@
 // check an episode log end to end and list its records in the terminal.
 
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { encodeValue } from "../protocol/codec.ts";
-import { readEpisodeLog, repairTornTail, type LogRecord } from "../protocol/log.ts";
+import { describeStepProblems, iterateEpisodeLog, readEpisodeLog, repairTornTail, stepCoverage, StepCoverageCheck, type LogRecord, type StepCoverage } from "../protocol/log.ts";
 import { ACTOR_IDS, STAGE_RANK } from "../protocol/messages.ts";
 import { defaultDivergencePath, readDivergenceFile, type DivergenceFile } from "../inspector/divergence.ts";
 import { loadEpisodeIndex } from "../inspector/episodes.ts";
 import { openRunOrLog } from "../inspector/open.ts";
 import { startInspector } from "../inspector/server.ts";
-import { defineCommand, type ParsedArgs } from "./args.ts";
+import { parseMetrics } from "../report/metrics.ts";
+import { defineCommand, InputError, type ParsedArgs } from "./args.ts";
 
 export const DEFAULT_INSPECT_PORT = 8737;
 const DEFAULT_LIMIT = 50;
@@ -48,11 +50,43 @@ export const inspectCommand = defineCommand(
     const opened = openRunOrLog(args.positionals[0]!, args.flags["runs-dir"] as string);
     const listing =
       args.flags.list === true || args.flags.serve === false || args.flags["repair-torn-tail"] === true || LISTING_FLAGS.some((f) => args.flags[f] !== undefined);
-    return listing ? list(args, opened.log) : serve(args, opened.log, opened.runDir);
+    return listing ? list(args, opened.log, opened.runDir) : serve(args, opened.log, opened.runDir);
   },
 );
 
-async function list(args: ParsedArgs, file: string): Promise<number> {
+/**
+ * Steps are the unit a run writes: the log gets a step's records together at its end, metrics.jsonl
+ * one row per step. Checksums prove each record intact, not that every step is there once; this
+ * names the steps that are missing or written twice, in the log and in the run's metrics.jsonl.
+ * A run folder whose metrics.jsonl is missing or unreadable is a problem too.
+ */
+function stepProblems(file: string, coverage: StepCoverage, runDir: string | undefined): string[] {
+  const problems: string[] = [];
+  const inLog = describeStepProblems(coverage);
+  if (inLog) problems.push(`episode log ${file}: ${inLog}`);
+  if (runDir) {
+    const metricsPath = path.join(runDir, "metrics.jsonl");
+    let text: string | null = null;
+    try {
+      text = fs.readFileSync(metricsPath, "utf8");
+    } catch (e) {
+      problems.push(`run ${runDir} has no readable metrics.jsonl (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    if (text !== null) {
+      try {
+        const inMetrics = describeStepProblems(stepCoverage(parseMetrics(text, metricsPath).rows.map((r) => ({ step: r.step }))));
+        if (inMetrics) problems.push(`${metricsPath}: ${inMetrics}`);
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
+    }
+  }
+  return problems;
+}
+
+const STEP_RULE = "accepted: every step from 0 on, each written once (a resumed run continues the same log and metrics)";
+
+async function list(args: ParsedArgs, file: string, runDir?: string): Promise<number> {
   const say = (s: string) => console.log(s);
   if (args.flags["repair-torn-tail"]) {
     const cut = repairTornTail(file);
@@ -65,8 +99,10 @@ async function list(args: ParsedArgs, file: string): Promise<number> {
     (f.type === undefined || r.type === f.type) &&
     (f.actor === undefined || r.from === f.actor || r.to === f.actor);
   const selected = log.records.filter(keep);
-  const steps = new Set(log.records.map((r) => r.step));
-  say(`${file}: ${log.records.length} records, ${steps.size} steps, ${log.bytes} bytes, every checksum valid; written by '${log.header.command}'`);
+  const coverage = stepCoverage(log.records);
+  const problems = stepProblems(file, coverage, runDir);
+  const once = problems.length || coverage.last < 0 ? "" : `, steps ${coverage.from}-${coverage.last} each once`;
+  say(`${file}: ${log.records.length} records, ${coverage.steps} steps, ${log.bytes} bytes, every checksum valid${once}; written by '${log.header.command}'`);
   if (f.show !== undefined) {
     const r = log.records.find((x) => x.seq === f.show);
     if (!r) throw Object.assign(new Error(`no record with sequence number ${f.show} in ${file} (1..${log.records.length})`), { exitCode: 2 });
@@ -80,7 +116,9 @@ async function list(args: ParsedArgs, file: string): Promise<number> {
     }
     if (selected.length > limit) say(`... ${selected.length - limit} more (raise --limit)`);
   }
-  if (args.json) say(JSON.stringify({ log: file, records: log.records.length, selected: selected.length, steps: steps.size, bytes: log.bytes, ok: true }));
+  // A log with a gap or a repeat is listed (that is how one looks into it), then refused: exit 2.
+  if (problems.length) throw new InputError(`${problems.join("; ")}; ${STEP_RULE}`);
+  if (args.json) say(JSON.stringify({ log: file, records: log.records.length, selected: selected.length, steps: coverage.steps, bytes: log.bytes, ok: true }));
   return 0;
 }
 
@@ -88,6 +126,11 @@ async function serve(args: ParsedArgs, file: string, runDir: string | undefined)
   const say = (s: string) => console.log(s);
   // Verifies every checksum first: a torn or corrupt log is reported (exit 2), never served.
   const index = loadEpisodeIndex(file);
+  // A missing or repeated step is served (looking at it is how one finds out why), with a warning.
+  const check = new StepCoverageCheck();
+  for (const r of iterateEpisodeLog(file)) check.add(r.step, r.id);
+  const problems = stepProblems(file, check.result(), runDir);
+  for (const p of problems) console.error(`warning: ${p}; ${STEP_RULE}`);
   let divergence: { path: string; data: DivergenceFile } | null = null;
   const asked = args.flags.divergence as string | undefined;
   if (asked !== undefined) divergence = { path: asked, data: readDivergenceFile(asked) };
@@ -112,7 +155,7 @@ async function serve(args: ParsedArgs, file: string, runDir: string | undefined)
   say(`${file}: ${index.episodes.length} episodes over ${index.steps.length} steps (${index.records} records, every checksum valid)${divergence ? `; divergence: ${divergence.path}` : ""}`);
   if (index.warnings.length) say(`warning: ${index.warnings.length} join problem(s), first: ${index.warnings[0]}`);
   say("press Ctrl-C to stop");
-  if (args.json) say(JSON.stringify({ url: inspector.url, log: file, episodes: index.episodes.length, steps: index.steps.length, ok: true }));
+  if (args.json) say(JSON.stringify({ url: inspector.url, log: file, episodes: index.episodes.length, steps: index.steps.length, stepProblems: problems, ok: true }));
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);

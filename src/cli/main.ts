@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // Entry point for every `bun run <command>`.
 
-import type { Command } from "./args.ts";
+import { reportError, type Command } from "./args.ts";
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   train: async () => (await import("./train.ts")).trainCommand,
@@ -50,5 +50,27 @@ if (!load) {
   console.error(`error: unknown command "${name}"; accepted: ${Object.keys(COMMANDS).join(", ")}`);
   process.exit(2);
 }
-const code = await (await load()).main(rest);
+
+// Whatever escapes a command (an error thrown from a timer or an event handler, a rejected promise
+// nobody awaited) is reported like a command's own errors: one line, the stack only with --debug.
+const flags = rest.slice(0, rest.includes("--") ? rest.indexOf("--") : rest.length);
+const debug = flags.includes("--debug");
+const json = flags.includes("--json");
+let reported = false;
+const fatal = (e: unknown): void => {
+  if (reported) return;
+  reported = true;
+  process.exit(reportError(e, { debug, json }));
+};
+process.on("uncaughtException", fatal);
+process.on("unhandledRejection", fatal);
+
+let command: Command;
+try {
+  command = await load();
+} catch (e) {
+  // A command module that fails to load is a bug or a broken install, not bad input.
+  process.exit(reportError(Object.assign(new Error(`cannot load command ${name}: ${(e as Error).message ?? String(e)}`), { stack: (e as Error).stack }), { debug, json }));
+}
+const code = await command.main(rest);
 process.exit(code);

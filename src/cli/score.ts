@@ -1,13 +1,12 @@
 // `bun run score --model DIR (--ids 1,2,3 | --text "...")`: the debugging and parity tool. Prints
 // JSON with the log-prob of each next token and the full log-prob vector at the last position.
 
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { frozenBinding } from "../model/decoder.ts";
 import { loadDecoderConfig } from "../model/hf-config.ts";
 import { LogprobScorer } from "../model/logprobs.ts";
 import { openModelWeights } from "../model/safetensors.ts";
 import { TextTokenizer } from "../model/tokenizer.ts";
+import { checkModelDir } from "../runtime/preflight.ts";
 import { defineCommand, InputError } from "./args.ts";
 
 export const scoreCommand = defineCommand(
@@ -30,22 +29,24 @@ export const scoreCommand = defineCommand(
     const dir = args.flags.model as string;
     const idsFlag = args.flags.ids as string | undefined;
     const text = args.flags.text as string | undefined;
-    if ((idsFlag === undefined) === (text === undefined)) throw new InputError("give exactly one of --ids or --text");
-    if (!existsSync(join(dir, "config.json"))) throw new InputError(`${dir} is not a model folder: no config.json`);
+    if ((idsFlag === undefined) === (text === undefined)) throw new InputError("give exactly one of --ids or --text (command score); --ids takes comma-separated token ids, --text a string");
+    if (idsFlag !== undefined && idsFlag.trim() === "") throw new InputError("--ids is empty (command score); accepted: comma-separated token ids, e.g. --ids 1,2,3");
+    checkModelDir(dir);
     const cfg = loadDecoderConfig(dir);
     let tokenizer: TextTokenizer | null = null;
     let ids: number[];
     if (idsFlag !== undefined) {
       ids = idsFlag.split(",").map((s) => {
-        const n = Number(s.trim());
-        if (!Number.isInteger(n) || n < 0 || n >= cfg.vocabSize) throw new InputError(`--ids: "${s}" is not a token id in [0, ${cfg.vocabSize})`);
+        const t = s.trim();
+        const n = /^\d+$/.test(t) ? Number(t) : NaN;
+        if (!Number.isSafeInteger(n) || n >= cfg.vocabSize) throw new InputError(`--ids: ${JSON.stringify(s)} is not a token id (command score); accepted: comma-separated integers in [0, ${cfg.vocabSize})`);
         return n;
       });
     } else {
       tokenizer = TextTokenizer.load(dir);
       ids = tokenizer.encode(text!);
     }
-    if (ids.length === 0) throw new InputError("nothing to score: the sequence is empty");
+    if (ids.length === 0) throw new InputError("nothing to score: --text gives no tokens (command score); accepted: a non-empty text or --ids");
     const weights = openModelWeights(dir, cfg).readAllF32();
     const scorer = new LogprobScorer(cfg, frozenBinding(cfg, weights, "initializer"), { deterministic: true });
     const [r] = await scorer.score([ids], { lastLogp: true });

@@ -264,7 +264,7 @@ export function loadDecoderConfig(dir: string): DecoderConfig {
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new ModelError(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new ModelError(`${path}: not valid JSON (${(e as Error).message.replace(/\s+/g, " ")}); accepted: a Hugging Face config.json (a JSON object)`);
   }
   return parseDecoderConfig(raw, path);
 }

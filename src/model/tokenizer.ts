@@ -55,7 +55,7 @@ function readJson(path: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ModelError(`${path}: ${what} is not valid JSON (${(e as Error).message})`);
+    throw new ModelError(`${path}: ${what} is not valid JSON (${(e as Error).message.replace(/\s+/g, " ")}); accepted: the ${what} a Hugging Face tokenizer saves`);
   }
 }
 

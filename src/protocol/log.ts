@@ -524,3 +524,94 @@ export function repairTornTail(file: string): TornTail | null {
   fs.truncateSync(file, log.tornTail.offset);
   return log.tornTail;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Step coverage: every step once, none skipped
+
+/**
+ * Which steps a sequence of step-tagged entries (log records, metrics rows) covers, and how it
+ * breaks the rule a run's outputs follow: steps start at the run's first step (0; a resumed run
+ * continues the same log and metrics), are consecutive, and each step's entries are written once,
+ * together. Checksums cannot see a step that is missing or written twice (each frame is intact);
+ * this can.
+ */
+export interface StepCoverage {
+  /** The step the entries must start at. */
+  from: number;
+  /** Last step present; -1 when there are no entries. */
+  last: number;
+  /** Distinct steps present. */
+  steps: number;
+  /** Steps in from..last with no entry. */
+  missing: number[];
+  /** Steps written more than once: an entry repeated (same id), or the step's entries met again after another step's. */
+  duplicated: number[];
+  /** Steps first met after a later step (written out of order). */
+  unordered: number[];
+}
+
+/** Incremental form of `stepCoverage`, for streaming readers. `id` identifies an entry within its step (a message id); omit it for files with one entry per step (metrics rows). */
+export class StepCoverageCheck {
+  private readonly ids = new Map<number, Set<string> | null>();
+  private readonly dup = new Set<number>();
+  private readonly unordered = new Set<number>();
+  private current = Number.NaN;
+  private last = -1;
+
+  constructor(readonly from = 0) {}
+
+  add(step: number, id?: string): void {
+    const seen = this.ids.get(step);
+    if (seen === undefined && step < this.last) this.unordered.add(step);
+    // A step's entries are written together: meeting it again after another step means it was written twice.
+    if (seen !== undefined && (step !== this.current || id === undefined)) this.dup.add(step);
+    this.current = step;
+    if (step > this.last) this.last = step;
+    if (id === undefined) {
+      this.ids.set(step, null);
+      return;
+    }
+    const set = seen ?? new Set<string>();
+    if (set.has(id)) this.dup.add(step);
+    set.add(id);
+    this.ids.set(step, set);
+  }
+
+  result(): StepCoverage {
+    const missing: number[] = [];
+    for (let s = this.from; s <= this.last; s++) if (!this.ids.has(s)) missing.push(s);
+    const sorted = (x: Set<number>) => [...x].sort((a, b) => a - b);
+    return { from: this.from, last: this.last, steps: this.ids.size, missing, duplicated: sorted(this.dup), unordered: sorted(this.unordered) };
+  }
+}
+
+/** Coverage of entries in file order; see `StepCoverage`. */
+export function stepCoverage(entries: Iterable<{ step: number; id?: string }>, from = 0): StepCoverage {
+  const check = new StepCoverageCheck(from);
+  for (const e of entries) check.add(e.step, e.id);
+  return check.result();
+}
+
+/** "3, 5-7, 9" (the first `max` runs, then "and N more"). */
+export function formatSteps(steps: readonly number[], max = 8): string {
+  const runs: string[] = [];
+  let i = 0;
+  while (i < steps.length) {
+    let j = i;
+    while (j + 1 < steps.length && steps[j + 1] === steps[j]! + 1) j++;
+    runs.push(i === j ? `${steps[i]}` : `${steps[i]}-${steps[j]}`);
+    i = j + 1;
+  }
+  const shown = runs.slice(0, max).join(", ");
+  return runs.length > max ? `${shown} and ${runs.length - max} more ranges` : shown;
+}
+
+/** One line naming the missing and duplicated steps, or null when there are none. */
+export function describeStepProblems(c: StepCoverage): string | null {
+  const parts: string[] = [];
+  const s = (n: number) => (n === 1 ? "step" : "steps");
+  if (c.missing.length) parts.push(`${s(c.missing.length)} ${formatSteps(c.missing)} missing`);
+  if (c.duplicated.length) parts.push(`${s(c.duplicated.length)} ${formatSteps(c.duplicated)} written twice`);
+  if (c.unordered.length) parts.push(`${s(c.unordered.length)} ${formatSteps(c.unordered)} out of order`);
+  return parts.length ? parts.join("; ") : null;
+}

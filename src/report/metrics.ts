@@ -3,7 +3,8 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { findRunDir } from "../inspector/open.ts";
+import { findRunDir, runsDirNote } from "../inspector/open.ts";
+import { describeStepProblems, stepCoverage, type StepCoverage } from "../protocol/log.ts";
 
 export interface RunMetrics {
   /** Unique label in the report (the folder name, with its parent when two runs share a name). */
@@ -17,6 +18,10 @@ export interface RunMetrics {
   /** Numeric field names in first-seen order. */
   fields: string[];
   warnings: string[];
+  /** Which steps metrics.jsonl covers, with any missing or twice-written step (see stepCoverage). */
+  coverage: StepCoverage;
+  /** One line naming the missing / duplicated steps, or null when every step is there once. */
+  stepProblems: string | null;
 }
 
 const inputError = (message: string): Error => Object.assign(new Error(message), { exitCode: 2 });
@@ -60,7 +65,14 @@ export function parseMetrics(text: string, where: string): Pick<RunMetrics, "row
   return { rows, fields, warnings };
 }
 
-/** Loads RUN: a run folder, a run name under runsDir, or a metrics.jsonl file. */
+/**
+ * Loads RUN: a run folder, a run name under runsDir, or a metrics.jsonl file.
+ *
+ * Missing or twice-written steps (a bug, a hand edit, two files concatenated) are not an error
+ * here: the run is still worth looking at, most of all when something went wrong. They become a
+ * warning naming the steps; the charts show a gap at a missing step and the last row written for a
+ * duplicated one, so every step is drawn once, in order. `report --strict` refuses such runs.
+ */
 export function loadRun(arg: string, runsDir = "runs"): RunMetrics {
   let dir: string | null;
   let metricsPath: string;
@@ -70,31 +82,52 @@ export function loadRun(arg: string, runsDir = "runs"): RunMetrics {
   } else {
     dir = findRunDir(arg, runsDir);
     if (dir === null) {
-      throw inputError(`run not found: ${arg} (looked for ${arg} and ${path.join(runsDir, arg)}); accepted: a run folder holding metrics.jsonl, its name under --runs-dir, or a metrics.jsonl file`);
+      throw inputError(
+        `run not found: ${arg} (looked for ${arg} and ${path.join(runsDir, arg)}${runsDirNote(runsDir)}); accepted: a run folder holding metrics.jsonl, its name under --runs-dir, or a metrics.jsonl file`,
+      );
     }
     metricsPath = path.join(dir, "metrics.jsonl");
   }
   let text: string;
   try {
     text = fs.readFileSync(metricsPath, "utf8");
-  } catch {
-    throw inputError(`${dir} has no readable metrics.jsonl; accepted: a run folder written by simulate or train`);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === "ENOENT" ? "has no metrics.jsonl" : `cannot read ${metricsPath} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    throw inputError(`run ${dir} ${why}; accepted: a run folder written by simulate or train, or a metrics.jsonl file`);
   }
   const parsed = parseMetrics(text, metricsPath);
   let command: string | null = null;
   let config: Record<string, unknown> = {};
   const cfgPath = path.join(dir, "config.json");
   if (fs.existsSync(cfgPath)) {
+    let meta: unknown;
     try {
-      const meta = JSON.parse(fs.readFileSync(cfgPath, "utf8")) as Record<string, unknown>;
-      command = typeof meta.command === "string" ? meta.command : null;
-      if (typeof meta.config === "object" && meta.config !== null) config = meta.config as Record<string, unknown>;
+      meta = JSON.parse(fs.readFileSync(cfgPath, "utf8"));
     } catch (e) {
-      parsed.warnings.push(`${cfgPath}: unreadable (${(e as Error).message.replace(/\s+/g, " ")})`);
+      throw inputError(`${cfgPath} is not valid JSON (${(e as Error).message.replace(/\s+/g, " ")}); accepted: the config.json that train or simulate wrote (or pass the run's metrics.jsonl alone)`);
     }
+    if (typeof meta !== "object" || meta === null || Array.isArray(meta)) {
+      throw inputError(`${cfgPath} is not a JSON object; accepted: the config.json that train or simulate wrote (or pass the run's metrics.jsonl alone)`);
+    }
+    const m = meta as Record<string, unknown>;
+    command = typeof m.command === "string" ? m.command : null;
+    if (typeof m.config === "object" && m.config !== null) config = m.config as Record<string, unknown>;
+  }
+  const coverage = stepCoverage(parsed.rows.map((r) => ({ step: r.step })));
+  const stepProblems = describeStepProblems(coverage);
+  if (stepProblems) {
+    parsed.warnings.push(`${metricsPath}: ${stepProblems}; charted with a gap at each missing step and the last row of each step written twice`);
+    parsed.rows = lastRowPerStep(parsed.rows);
   }
   if (parsed.rows.length === 0) parsed.warnings.push(`${metricsPath}: no steps recorded yet`);
-  return { label: path.basename(dir), dir, command, config, ...parsed };
+  return { label: path.basename(dir), dir, command, config, ...parsed, coverage, stepProblems };
+}
+
+/** One row per step, in step order: the last row written for a step wins. */
+export function lastRowPerStep(rows: RunMetrics["rows"]): RunMetrics["rows"] {
+  const by = new Map<number, RunMetrics["rows"][number]>();
+  for (const r of rows) by.set(r.step, r);
+  return [...by.values()].sort((a, b) => a.step - b.step);
 }
 
 /** Gives runs that share a folder name distinct labels (parent/name, then a counter). */

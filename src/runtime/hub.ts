@@ -50,9 +50,30 @@ export interface RunResult {
 interface Connection {
   port: Port;
   alive: boolean;
+  /** Frames this incarnation has sent (envelopes, duplicates included, and control frames): how far it got. */
+  frames: number;
 }
 
-export class RunFailed extends Error {}
+/**
+ * The run stopped because an actor kept failing. The message is one short line (no stack, no
+ * source); `exitCode` is the failing error's own code when it carried one (2: bad input found by
+ * an actor), else 1.
+ */
+export class RunFailed extends Error {
+  override name = "RunFailed";
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** How an actor last failed: the one-line reason and how far its incarnation got. */
+interface Failure {
+  reason: string;
+  frames: number;
+}
 
 export function canonicalOrder(a: Envelope, b: Envelope): number {
   return a.msg.step - b.msg.step || STAGE_RANK[a.msg.type] - STAGE_RANK[b.msg.type] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -76,6 +97,9 @@ export class Hub {
   private finished = false;
   private announced = false;
   private readonly stopped = new Map<ActorId, (wireMs: number) => void>();
+  private readonly lastFailure = new Map<ActorId, Failure>();
+  /** Exit code carried by the error an in-process actor died of (workers report it in the message). */
+  private readonly failureCodes = new Map<ActorId, number>();
 
   constructor(private readonly opts: HubOptions) {
     for (const [id, state] of Object.entries(opts.actorStates ?? {})) if (state) this.snapshots.set(id as ActorId, state);
@@ -93,12 +117,13 @@ export class Hub {
   }
 
   private connect(id: ActorId): void {
-    const conn = { alive: true } as Connection;
+    const conn = { alive: true, frames: 0 } as Connection;
     const port = (conn.port = this.open(id, conn));
     this.conns.set(id, conn);
     port.onFrame((frame) => {
       if ("c" in frame && frame.c.c === "stopped") return this.stopped.get(id)?.(frame.c.wireMs);
       if (!conn.alive || this.finished) return;
+      if (!("c" in frame && frame.c.c === "failed")) conn.frames++;
       try {
         this.onFrame(id, frame);
       } catch (error) {
@@ -122,7 +147,12 @@ export class Hub {
     if (this.opts.transport === "inproc") {
       const [hubSide, actorSide] = inProcessPair();
       serveActor(id, this.opts.actors[id].factory, actorSide, {
-        die: (error) => actorSide.post({ c: { c: "failed", error: describe(error) } }),
+        die: (error) => {
+          const code = exitCodeOf(error);
+          if (code !== undefined) this.failureCodes.set(id, code);
+          else this.failureCodes.delete(id);
+          actorSide.post({ c: { c: "failed", error: describe(error) } });
+        },
       });
       return hubSide;
     }
@@ -197,15 +227,38 @@ export class Hub {
     this.opts.record?.(ready);
   }
 
-  /** `conn` is the connection that died; a late signal from an already replaced one is ignored. */
-  private onDeath(id: ActorId, conn: Connection, reason: string): void {
+  /**
+   * `conn` is the connection that died; a late signal from an already replaced one is ignored.
+   *
+   * A crash is retried (up to maxRestarts) only when a retry can help. A failure that is
+   * deterministic ends the run at once with its own message:
+   * - at start-up: the incarnation failed before it sent anything, i.e. while its factory built it
+   *   (loading a corpus, a model) or on the first message it was given. A restart rebuilds it from
+   *   the same configuration and feeds it the same messages, so it would fail the same way;
+   * - a repeat: a restarted incarnation failed with the same message after exactly as many frames
+   *   as the one before it, i.e. at the same point of the same re-sent messages.
+   * A genuine crash mid-run (the actor had made progress) is restarted as before.
+   */
+  private onDeath(id: ActorId, conn: Connection, rawReason: string): void {
     if (!conn.alive || this.finished) return;
     conn.alive = false;
     conn.port.close();
+    const reason = oneLineReason(rawReason);
+    const code = this.failureCodes.get(id) ?? exitCodeInReport(rawReason) ?? 1;
     this.restarts[id]++;
     const limit = this.opts.maxRestarts ?? 3;
+    const previous = this.lastFailure.get(id);
+    this.lastFailure.set(id, { reason, frames: conn.frames });
     if (this.restarts[id] > limit) {
-      this.fail(new RunFailed(`${id} failed ${this.restarts[id]} times (last: ${reason}); giving up`));
+      this.fail(new RunFailed(`${id} failed ${this.restarts[id]} times (last: ${reason}); giving up`, code));
+      return;
+    }
+    if (conn.frames === 0) {
+      this.fail(new RunFailed(`${id} failed at start-up, not restarted (it would fail the same way): ${reason}`, code));
+      return;
+    }
+    if (previous && previous.reason === reason && previous.frames === conn.frames) {
+      this.fail(new RunFailed(`${id} failed the same way after a restart, giving up: ${reason}`, code));
       return;
     }
     this.connect(id);
@@ -268,4 +321,33 @@ export class Hub {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+function exitCodeOf(e: unknown): number | undefined {
+  if (typeof e !== "object" || e === null || !("exitCode" in e)) return undefined;
+  const c = (e as { exitCode: unknown }).exitCode;
+  return typeof c === "number" && Number.isInteger(c) && c > 0 ? c : undefined;
+}
+
+/** A worker's uncaught-error report lists the error's own properties, e.g. ` exitCode: 2,`. */
+function exitCodeInReport(report: string): number | undefined {
+  const m = /^\s*exitCode: (\d+),?\s*$/m.exec(report);
+  return m ? Number(m[1]) : undefined;
+}
+
+const MAX_REASON = 400;
+
+/**
+ * The one line worth showing from an actor's failure report. A worker's uncaught error arrives as
+ * the runtime prints it: source lines (`12 | code`), a caret, `Name: message`, the error's own
+ * properties and the stack (`at f (file:1:2)`). Keep the message; drop the rest.
+ */
+export function oneLineReason(report: string): string {
+  const lines = report.split(/\r?\n/);
+  const noise = (l: string) =>
+    /^\s*\d+\s*\|/.test(l) || /^\s*\^+\s*$/.test(l) || /^\s*at\s/.test(l) || /^\s*$/.test(l) || /^\s+[\w$]+: .*,\s*$/.test(l) || /^\s*[{}]\s*$/.test(l);
+  const named = lines.find((l) => /^(?:[A-Z][\w$]*(?:Error|Exception)|error): /.test(l));
+  let line = named ? named.replace(/^(?:[A-Z][\w$]*(?:Error|Exception)|error): /, "") : (lines.find((l) => !noise(l)) ?? report);
+  line = line.replace(/\s+/g, " ").trim() || "unknown error";
+  return line.length > MAX_REASON ? `${line.slice(0, MAX_REASON - 3)}...` : line;
 }
