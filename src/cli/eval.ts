@@ -8,7 +8,7 @@ import { evalMaskSet, evaluate, type EvalResult } from "../eval/pretrainzero-eva
 import { ModelBackend } from "../model/learner-backend.ts";
 import { loadModel, type LoadedModel } from "../model/model.ts";
 import { decodeValue } from "../protocol/codec.ts";
-import { latestGoodCheckpoint } from "../runtime/checkpoint.ts";
+import { newestUsableCheckpoint } from "../runtime/resume.ts";
 import { DEFAULT_RUN_CONFIG, type CorpusConfig, type RunConfig } from "../runtime/config.ts";
 import { openRunDir, readSavedRun } from "../runtime/run-dir.ts";
 import { TEMPLATE_NAMES, type TemplateName } from "../tasks/pretrainzero/prompts.ts";
@@ -30,12 +30,16 @@ async function subjectOfRun(path: string): Promise<Subject> {
   const config = saved.config;
   if (config.backend !== "model") throw new InputError(`run ${dir.path} trained the simulator, not a model; accepted: runs of train with --backend model`);
   const backend = ModelBackend.load(config);
-  const { checkpoint, skipped } = latestGoodCheckpoint(join(dir.path, "checkpoints"));
-  for (const s of skipped) console.error(`warning: skipping checkpoint ${s.path}: ${s.reason}`);
+  const { checkpoint, skipped } = newestUsableCheckpoint(join(dir.path, "checkpoints"), ["learner"]);
+  for (const s of skipped) console.error(`warning: skipping ${s.reason.startsWith("checkpoint ") ? "" : `checkpoint ${s.path}: `}${s.reason}`);
   let step: number | null = null;
   if (checkpoint) {
     const state = decodeValue(checkpoint.files["learner.bin"]!) as { step: number; backend: Uint8Array };
-    backend.restore(state.backend);
+    try {
+      backend.restore(state.backend);
+    } catch (e) {
+      throw new InputError(`${join(checkpoint.path, "learner.bin")}: ${(e as Error).message.split("\n")[0]}; accepted: a checkpoint of this run's model`);
+    }
     step = state.step;
   } else {
     console.error(`warning: run ${dir.path} has no checkpoint; evaluating its initial model`);

@@ -1,7 +1,7 @@
 // The one runner behind `train` and `simulate`: resolve the configuration, create the run folder,
 // start the actors, show progress, append metrics, write checkpoints, and resume from them.
 
-import { existsSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ACTORS } from "../../actors/index.ts";
 import type { ActorId, StepStats } from "../protocol/messages.ts";
@@ -11,7 +11,7 @@ import { DEFAULT_RUN_CONFIG, episodesPerStep, type RunConfig, type TransportKind
 import type { LearnerTiming } from "../runtime/host.ts";
 import { preflightRun } from "../runtime/preflight.ts";
 import { runSelfPlay } from "../runtime/run.ts";
-import { checkRunName, checkRunsRoot, createRunDir, defaultRunName, type RunDir, type SavedRun } from "../runtime/run-dir.ts";
+import { checkRunName, checkRunsRoot, createRunDir, defaultRunName, logOwnerPath, type RunDir, type SavedRun } from "../runtime/run-dir.ts";
 import { applyResume, planResume } from "../runtime/resume.ts";
 import { TEMPLATE_NAMES } from "../tasks/pretrainzero/prompts.ts";
 import { REWARD_DESIGNS, type RewardDesign } from "../tasks/pretrainzero/rewards.ts";
@@ -309,7 +309,7 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
     say(plan.checkpointPath ? `resuming ${runDir.path} at step ${fromStep} of ${config.steps}` : `resuming ${runDir.path}: no checkpoint was written yet, so it restarts at step 0 of ${config.steps}`);
   } else {
     ({ config, checkpointEvery } = resolveConfig(args, o.backend));
-    await preflightRun(config);
+    await preflightRun(config, { runsDir: args.flags["runs-dir"] as string });
     checkRunsRoot(args.flags["runs-dir"] as string);
     const name = (args.flags.run as string | undefined) ?? defaultRunName(o.command);
     checkRunName(name);
@@ -355,7 +355,8 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
   let stepsDone = 0;
   let tokens = 0;
   const schedule = { kind: config.model.schedule, lr: config.model.lr, warmup: config.model.warmup, total: config.steps, minRatio: config.model.minLrRatio };
-  const outcome = await runSelfPlay({
+  const freshRun = !args.flags.resume;
+  const run = runSelfPlay({
     config,
     transport,
     actors: ACTORS,
@@ -409,6 +410,14 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
       });
       if (step % every === 0 || v.step === config.steps) progress.print(row(step, v.stats));
     },
+  });
+  const outcome = await run.catch((error: unknown) => {
+    // A new run that failed before its first step finished leaves nothing behind (its log held only the header).
+    if (freshRun && stepsDone === 0) {
+      rmSync(runDir.path, { recursive: true, force: true });
+      if (recordPath) for (const f of [recordPath, logOwnerPath(recordPath)]) rmSync(f, { force: true });
+    }
+    throw error;
   });
   progress.done();
   const seconds = (performance.now() - t0) / 1000;

@@ -53,7 +53,8 @@ function checkpointProblem(ck: Checkpoint, actors: ActorId[]): string | undefine
   return undefined;
 }
 
-function newestUsableCheckpoint(root: string, actors: ActorId[]): { checkpoint?: Checkpoint; skipped: ResumePlan["skipped"] } {
+/** The newest checkpoint under `root` that verifies and whose actor states decode; newer ones passed over are listed. */
+export function newestUsableCheckpoint(root: string, actors: ActorId[]): { checkpoint?: Checkpoint; skipped: ResumePlan["skipped"] } {
   const { checkpoint, skipped } = latestGoodCheckpoint(root, (ck) => checkpointProblem(ck, actors));
   return checkpoint ? { checkpoint, skipped } : { skipped };
 }
