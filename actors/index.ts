@@ -25,6 +25,7 @@ export async function trainPassages(config: RunConfig): Promise<string[]> {
     heldOutFraction: c.heldOut,
     seed: c.seed,
     textField: c.textField,
+    cache: true,
   });
   return train.map((p) => p.text);
 }

@@ -51,8 +51,9 @@ export function rewardMachine(deps: RewardDeps) {
       }),
     },
     guards: {
-      bothHalvesHere: ({ context, event }) =>
-        context.answers[event.passage] !== undefined && context.predictions[event.passage] !== undefined,
+      // Checked before this event's half is stored: the other half is already here.
+      otherHalfHere: ({ context, event }) =>
+        (event.type === "answers" ? context.predictions : context.answers)[event.passage] !== undefined,
     },
   }).createMachine({
     id: "reward",
@@ -61,15 +62,9 @@ export function rewardMachine(deps: RewardDeps) {
     states: {
       joining: {
         on: {
-          answers: { actions: "storeAnswers", target: "checking" },
-          predictions: { actions: "storePredictions", target: "checking" },
+          answers: [{ guard: "otherHalfHere", actions: ["storeAnswers", "scoreAndSend", "forget"] }, { actions: "storeAnswers" }],
+          predictions: [{ guard: "otherHalfHere", actions: ["storePredictions", "scoreAndSend", "forget"] }, { actions: "storePredictions" }],
         },
-      },
-      checking: {
-        always: [
-          { guard: "bothHalvesHere", actions: ["scoreAndSend", "forget"], target: "joining" },
-          { target: "joining" },
-        ],
       },
     },
   });

@@ -92,7 +92,7 @@ export const evalCommand = defineCommand(
           continue;
         }
       }
-      const { heldOut } = await loadPassages(corpus.path, { minWords: corpus.minWords, maxWords: corpus.maxWords, heldOutFraction: corpus.heldOut, seed: corpus.seed, textField: corpus.textField });
+      const { heldOut } = await loadPassages(corpus.path, { minWords: corpus.minWords, maxWords: corpus.maxWords, heldOutFraction: corpus.heldOut, seed: corpus.seed, textField: corpus.textField, cache: true });
       if (heldOut.length === 0) throw new InputError(`corpus ${corpus.path} has no held-out passages; raise its held-out share`);
       const masks = evalMaskSet(heldOut.slice(0, f.limit as number).map((p) => p.text), f.seed as number);
       const progress = new Progress({ total: masks.length, label: `eval ${s.label}` });

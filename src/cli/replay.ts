@@ -9,6 +9,7 @@ import { DEFAULT_RUN_CONFIG, type RunConfig } from "../runtime/config.ts";
 import { formatDiff } from "../runtime/diff.ts";
 import { defaultDivergencePath, writeDivergenceFile } from "../inspector/divergence.ts";
 import { replayActor, type Divergence } from "../runtime/replay.ts";
+import { recordedWallSeconds } from "../runtime/run-dir.ts";
 import { REWARD_DESIGNS, type RewardDesign } from "../tasks/pretrainzero/rewards.ts";
 import { defineCommand, InputError } from "./args.ts";
 import { Progress } from "./progress.ts";
@@ -36,8 +37,10 @@ export const replayCommand = defineCommand(
   },
   async (args) => {
     const file = args.positionals[0]!;
-    const log = readEpisodeLog(file);
+    const started = performance.now();
     const actor = args.flags.actor as ActorId;
+    // Every frame's checksum is checked; only the actor's records are kept, and only the messages it reads are decoded.
+    const log = readEpisodeLog(file, { lazy: true, only: actor });
     const recorded = log.header.config as RunConfig;
     if (typeof recorded !== "object" || recorded === null || typeof recorded.seed !== "number") {
       throw new InputError(`log ${file} has no run configuration in its header; accepted: logs written by simulate or train --record`);
@@ -46,7 +49,7 @@ export const replayCommand = defineCommand(
     if (args.flags.design) config.design = args.flags.design as RewardDesign;
     const verify = args.flags.verify as boolean;
     const say = (s: string) => console.log(s);
-    say(`replaying ${actor} from ${file}: ${log.records.length} records, recorded by '${log.header.command}' (design=${recorded.design}${config.design !== recorded.design ? `, replaying with design=${config.design}` : ""})`);
+    say(`replaying ${actor} from ${file}: ${log.records.length} records to or from it, recorded by '${log.header.command}' (design=${recorded.design}${config.design !== recorded.design ? `, replaying with design=${config.design}` : ""})`);
     const steps = new Set(log.records.map((r) => r.step)).size;
     const progress = new Progress({ total: steps, label: "replay step" });
     const result = await replayActor({
@@ -82,12 +85,35 @@ export const replayCommand = defineCommand(
         say(`warning: could not write ${divergenceOut}: ${(e as Error).message}`);
       }
     }
-    const summary = { log: file, actor, fed: result.fed, compared: result.compared, divergences: result.divergences.length, firstDivergentStep: first?.step ?? null, ok: !first };
+    const seconds = (performance.now() - started) / 1000;
+    const recordedWall = recordedWallSeconds(file);
+    const speedup = recordedWall && !first ? recordedWall.seconds / seconds : null;
+    const summary = {
+      log: file,
+      actor,
+      fed: result.fed,
+      compared: result.compared,
+      divergences: result.divergences.length,
+      firstDivergentStep: first?.step ?? null,
+      ok: !first,
+      seconds: Math.round(seconds * 1000) / 1000,
+      recordedSeconds: recordedWall?.seconds ?? null,
+      speedup: speedup === null ? null : Math.round(speedup * 10) / 10,
+    };
     say(first ? `DIVERGED: ${result.divergences.length} message(s) differ; first at step ${first.step}` : `OK: ${result.compared} messages from ${actor} match the recording bit for bit`);
+    say(speedLine(seconds, result.steps, recordedWall, speedup));
     if (args.json) say(JSON.stringify(summary));
     return first && verify ? 1 : 0;
   },
 );
+
+function speedLine(seconds: number, steps: number, recorded: ReturnType<typeof recordedWallSeconds>, speedup: number | null): string {
+  const replay = `replayed ${steps} steps in ${seconds.toFixed(2)} s`;
+  if (!recorded) return `${replay}; the recorded run's wall time is unknown (no run folder beside the log: <LOG>.run.json)`;
+  const live = `the recorded run took ${recorded.seconds.toFixed(2)} s (${recorded.metrics})`;
+  if (speedup === null) return `${replay}; ${live}`;
+  return `${replay}; ${live}: ${speedup >= 1 ? `${speedup.toFixed(1)}x faster than live` : `${(1 / speedup).toFixed(1)}x slower than live`}`;
+}
 
 export function describeDivergence(d: Divergence, file: string): string {
   const where = d.recordedSeq !== undefined ? ` (record #${d.recordedSeq} of ${file})` : "";

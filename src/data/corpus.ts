@@ -25,6 +25,7 @@ import { factbookDocuments } from "./factbook-documents.ts";
 import { CorpusError, checkTextHead, decompress, fileChunks, isParquet, lines, peek, sniffCompression, utf8Text, type Compression } from "./corpus-io.ts";
 import { dumpPages, pageSkipReason, wikitextToParagraphs } from "./mediawiki.ts";
 import { parquetRows } from "./parquet.ts";
+import { cachedSplit } from "./passage-cache.ts";
 
 export { CorpusError } from "./corpus-io.ts";
 
@@ -133,9 +134,14 @@ function formatFromText(head: string): CorpusFormat {
  * anew. Missing files are a CorpusError now; bad content is a CorpusError during iteration, as is
  * an input that yields no document at all.
  */
+/** Does `path` name the embedded corpus (a file of that name wins under --format auto)? */
+function isEmbedded(path: string, format: CorpusFormat | "auto"): boolean {
+  return format === "factbook" || (format === "auto" && path === DEFAULT_CORPUS && !existsSync(path));
+}
+
 export function openCorpus(path: string, opts: CorpusOptions = {}): Corpus {
   const requested = opts.format ?? "auto";
-  const embedded = requested === "factbook" || (requested === "auto" && path === DEFAULT_CORPUS && !existsSync(path));
+  const embedded = isEmbedded(path, requested);
   let isDir = false;
   let size = 0;
   if (!embedded) {
@@ -637,14 +643,19 @@ export interface LoadedPassages extends PassageSplit {
  * openCorpus + passagesFromDocuments for a run: a corpus that yields no passage is a
  * CorpusError that says what was dropped and how to loosen it.
  */
-export async function loadPassages(path: string, opts: CorpusOptions & PassageOptions = {}): Promise<LoadedPassages> {
-  const corpus = openCorpus(path, opts);
-  const split = await passagesFromDocuments(corpus, opts);
-  if (split.stats.passages === 0) {
-    const s = split.stats.skipped;
-    throw new CorpusError(
-      `no passages in ${path}: ${split.stats.documents} documents, ${split.stats.paragraphs} paragraphs (${s.tooShort} under ${opts.minWords ?? 40} words, ${s.notProse} not prose, ${s.markup} with markup, ${s.duplicate} duplicates); lower --min-words or pass --no-prose-only`,
-    );
-  }
-  return { ...split, corpus: corpus.stats };
+export async function loadPassages(path: string, opts: CorpusOptions & PassageOptions & { cache?: boolean } = {}): Promise<LoadedPassages> {
+  const compute = async (): Promise<LoadedPassages> => {
+    const corpus = openCorpus(path, opts);
+    const split = await passagesFromDocuments(corpus, opts);
+    if (split.stats.passages === 0) {
+      const s = split.stats.skipped;
+      throw new CorpusError(
+        `no passages in ${path}: ${split.stats.documents} documents, ${split.stats.paragraphs} paragraphs (${s.tooShort} under ${opts.minWords ?? 40} words, ${s.notProse} not prose, ${s.markup} with markup, ${s.duplicate} duplicates); lower --min-words or pass --no-prose-only`,
+      );
+    }
+    return { ...split, corpus: corpus.stats };
+  };
+  if (!opts.cache) return compute();
+  const { onProgress: _progress, cache: _cache, ...options } = opts;
+  return cachedSplit(path, isEmbedded(path, opts.format ?? "auto"), options, compute);
 }

@@ -6,6 +6,7 @@
 // envelope gets a one-line CodecError naming the field, instead of a TypeError three calls later.
 
 import { Packr } from "msgpackr";
+import { mapFields, readString, type Field } from "./scan.ts";
 import {
   ACTOR_IDS,
   type Envelope,
@@ -66,17 +67,52 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   return validateEnvelope(decodeValue(bytes));
 }
 
+/**
+ * The bytes encodeEnvelope writes for `head` and a message, given the message already encoded by
+ * encodeValue: replay feeds recorded messages without decoding them. The receiver validates.
+ */
+export function encodeEnvelopeAround(head: Omit<Envelope, "msg">, msg: Uint8Array): Uint8Array<ArrayBuffer> {
+  // Same key order as every sender's envelope; msg last, so its placeholder is the final byte.
+  const prefix = encodeValue({ v: head.v, id: head.id, from: head.from, to: head.to, msg: 0 });
+  const out = new Uint8Array(prefix.length - 1 + msg.length);
+  out.set(prefix.subarray(0, prefix.length - 1));
+  out.set(msg, prefix.length - 1);
+  return out;
+}
+
+/** An envelope's id and addresses and its message's byte range, without decoding the message; null when it is not shaped like one. */
+export function peekEnvelope(bytes: Uint8Array): { id: string; from: string; to: string; msg: Field } | null {
+  const f = mapFields(bytes, 0, bytes.length, true);
+  const id = f?.get("id");
+  const from = f?.get("from");
+  const to = f?.get("to");
+  const msg = f?.get("msg");
+  if (!f || f.size !== 5 || !f.has("v") || !id || !from || !to || !msg) return null;
+  const [i, a, b] = [readString(bytes, id), readString(bytes, from), readString(bytes, to)];
+  return i === null || a === null || b === null ? null : { id: i, from: a, to: b, msg };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Structural validation
 
-type Check = (value: unknown, path: string) => void;
+/**
+ * Checks take the path of the value for the error message. Validation first runs with path null,
+ * building no path strings (most of its cost on large messages); only a failure re-runs it with
+ * paths to name the field.
+ */
+type Path = string | null;
+type Check = (value: unknown, path: Path) => void;
+const RETRY_WITH_PATHS = new Error("retry with paths");
+const at = (p: Path, key: string): Path => (p === null ? null : `${p}.${key}`);
+const item = (p: Path, i: number): Path => (p === null ? null : `${p}[${i}]`);
 interface OptionalCheck {
   optional: true;
   check: Check;
 }
 type FieldCheck = Check | OptionalCheck;
 
-function fail(path: string, expected: string, got: unknown): never {
+function fail(path: Path, expected: string, got: unknown): never {
+  if (path === null) throw RETRY_WITH_PATHS;
   if (got === undefined) throw new CodecError(`malformed message: field ${path} is missing; expected ${expected}`);
   throw new CodecError(`malformed message: field ${path} must be ${expected}, got ${describe(got)}`);
 }
@@ -132,18 +168,18 @@ const float32Array: Check = (v, p) => {
   if (!(v instanceof Float32Array)) fail(p, "a Float32Array", v);
 };
 const arrayOf =
-  (item: Check): Check =>
+  (check: Check): Check =>
   (v, p) => {
     if (!Array.isArray(v)) fail(p, "an array", v);
-    for (let i = 0; i < v.length; i++) item(v[i], `${p}[${i}]`);
+    for (let i = 0; i < v.length; i++) check(v[i], item(p, i));
   };
 
-function checkFields(obj: Record<string, unknown>, fields: Record<string, FieldCheck>, path: string): void {
+function checkFields(obj: Record<string, unknown>, fields: Record<string, FieldCheck>, path: Path): void {
   for (const key in fields) {
     const f = fields[key]!;
     const value = obj[key];
-    if (typeof f === "function") f(value, `${path}.${key}`);
-    else if (value !== undefined) f.check(value, `${path}.${key}`);
+    if (typeof f === "function") f(value, at(path, key));
+    else if (value !== undefined) f.check(value, at(path, key));
   }
 }
 
@@ -247,7 +283,13 @@ export function validateMessage(value: unknown, path = "msg"): Message {
   if (typeof type !== "string" || !Object.hasOwn(MESSAGE_FIELDS, type)) {
     fail(`${path}.type`, `one of ${MESSAGE_TYPES.join(", ")}`, type);
   }
-  checkFields(value, MESSAGE_FIELDS[type as MessageType] as Record<string, FieldCheck>, path);
+  const fields = MESSAGE_FIELDS[type as MessageType] as Record<string, FieldCheck>;
+  try {
+    checkFields(value, fields, null);
+  } catch (e) {
+    if (e !== RETRY_WITH_PATHS) throw e;
+    checkFields(value, fields, path);
+  }
   return value as unknown as Message;
 }
 

@@ -18,6 +18,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { type ActorId, type Message, type MessageType, PROTOCOL_VERSION, isActorId } from "./messages.ts";
 import { CodecError, decodeValue, describe, encodeValue, validateMessage } from "./codec.ts";
+import { readString, readUint, skipValue, type Field } from "./scan.ts";
 
 export const LOG_MAGIC = "SPZLOG01";
 export const LOG_FORMAT = 1 as const;
@@ -43,6 +44,8 @@ export interface LogRecord {
   type: MessageType;
   id: string;
   msg: Message;
+  /** The message's bytes as recorded (lazy reads only); equal to encodeValue(msg). */
+  msgBytes?: Uint8Array;
 }
 
 /** What append() takes; seq and type are filled in by the writer. */
@@ -75,6 +78,13 @@ export interface EpisodeLog {
 export interface ReadOptions {
   /** Return the good prefix of a log whose final frame is incomplete instead of throwing. */
   allowTornTail?: boolean;
+  /**
+   * Check every frame's checksum and routing fields, but decode and validate each message only when
+   * its `msg` is first read; `msgBytes` holds it as recorded. Replay reads logs this way.
+   */
+  lazy?: boolean;
+  /** With lazy: keep only the records from or to this actor (their seq numbers stay as recorded). */
+  only?: ActorId;
 }
 
 /** An unreadable, corrupt or torn episode log, or a refused write. Exit code 2 for CLIs. */
@@ -263,13 +273,32 @@ interface ByteSource {
   read(offset: number, length: number): Uint8Array;
 }
 
+/**
+ * Reads through a window of a few MB, so a log of many small frames costs few system calls.
+ * A refill allocates a new window: views returned earlier stay valid.
+ */
 class FileSource implements ByteSource {
   readonly size: number;
-  constructor(private readonly fd: number) {
+  private window: Uint8Array = new Uint8Array(0);
+  private windowAt = 0;
+  constructor(
+    private readonly fd: number,
+    private readonly windowBytes = 4 << 20,
+  ) {
     this.size = fs.fstatSync(fd).size;
   }
   read(offset: number, length: number): Uint8Array {
-    const out = new Uint8Array(Math.max(0, Math.min(length, this.size - offset)));
+    const want = Math.max(0, Math.min(length, this.size - offset));
+    if (offset >= this.windowAt && offset + want <= this.windowAt + this.window.length) {
+      return this.window.subarray(offset - this.windowAt, offset - this.windowAt + want);
+    }
+    if (want > this.windowBytes) return this.readDirect(offset, want);
+    this.window = this.readDirect(offset, Math.min(this.windowBytes, this.size - offset));
+    this.windowAt = offset;
+    return this.window.subarray(0, Math.min(want, this.window.length));
+  }
+  private readDirect(offset: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
     let at = 0;
     while (at < out.length) {
       const n = fs.readSync(this.fd, out, at, out.length - at, offset + at);
@@ -280,7 +309,7 @@ class FileSource implements ByteSource {
   }
 }
 
-const u32 = (b: Uint8Array, at: number): number => new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(at, true);
+const u32 = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;
 
 function openFd(file: string): number {
   try {
@@ -344,10 +373,14 @@ export interface RawRecord {
   msg: unknown;
 }
 
-type FrameResult = { kind: "record"; record: RawRecord; next: number } | { kind: "end" } | { kind: "torn"; torn: TornTail };
+type FrameResult =
+  | { kind: "record"; record: RawRecord; next: number }
+  | { kind: "lazy"; record: LogRecord | null; next: number }
+  | { kind: "end" }
+  | { kind: "torn"; torn: TornTail };
 
 /** Parses the frame at `at`, expected to hold record `index`. Throws LogError on corruption. */
-function readFrame(src: ByteSource, file: string, at: number, index: number): FrameResult {
+function readFrame(src: ByteSource, file: string, at: number, index: number, opts: ReadOptions = {}): FrameResult {
   if (at === src.size) return { kind: "end" };
   const afterSeq = index - 1;
   const torn = (): FrameResult => ({ kind: "torn", torn: { offset: at, afterSeq, bytes: src.size - at } });
@@ -369,6 +402,8 @@ function readFrame(src: ByteSource, file: string, at: number, index: number): Fr
   const body = src.read(at + 4, len + 4);
   const payload = body.subarray(0, len);
   if (crc32(payload) !== u32(body, len)) corrupt("checksum mismatch");
+  const quick = opts.lazy ? lazyRecord(payload, file, at, index, opts.only) : undefined;
+  if (quick !== undefined) return { kind: "lazy", record: quick, next: at + 8 + len };
   let value: unknown;
   try {
     value = decodeValue(payload);
@@ -383,6 +418,88 @@ function readFrame(src: ByteSource, file: string, at: number, index: number): Fr
     if (typeof r[k] !== "string") corrupt(`${k} must be a string, got ${describe(r[k])}`);
   }
   return { kind: "record", record: r as unknown as RawRecord, next: at + 8 + len };
+}
+
+/**
+ * A record whose routing fields are read from the payload's top level and whose message is decoded
+ * and checked on first use; null when the payload is not in the writer's shape (the caller then
+ * decodes it fully and reports what is wrong).
+ */
+function lazyRecord(bytes: Uint8Array, file: string, at: number, index: number, only?: ActorId): LogRecord | null | undefined {
+  const payload = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const f = recordFields(payload);
+  if (!f) return undefined;
+  const [seqAt, stepAt, fromAt, toAt, typeAt, idAt, msgAt] = f;
+  if (only !== undefined && readUint(payload, seqAt!) === index && !isString(payload, fromAt!, only) && !isString(payload, toAt!, only)) return null;
+  const step = readUint(payload, stepAt!);
+  const [from, to, type, id] = [readString(payload, fromAt!), readString(payload, toAt!), readString(payload, typeAt!), readString(payload, idAt!)];
+  if (readUint(payload, seqAt!) !== index || step === null || !isActorId(from) || !isActorId(to) || type === null || id === null) return undefined;
+  // A view: the reader never reuses a buffer it handed out.
+  return new LazyRecord(index, step, from, to, type as MessageType, id, payload.subarray(msgAt!.start, msgAt!.end), file, at);
+}
+
+const encodedIds = new Map<string, Uint8Array>();
+
+/** Is the value at `f` the string `s`? Compared as bytes, without decoding. */
+function isString(b: Uint8Array, f: Field, s: string): boolean {
+  let want = encodedIds.get(s);
+  if (!want) encodedIds.set(s, (want = encodeValue(s)));
+  if (f.end - f.start !== want.length) return false;
+  for (let i = 0; i < want.length; i++) if (b[f.start + i] !== want[i]) return false;
+  return true;
+}
+
+// The writer's payload layout, key by key; anything else takes the full decode.
+const RECORD_KEYS = ["seq", "step", "from", "to", "type", "id", "msg"].map((k) => encodeValue(k));
+
+/** Value ranges of a payload in the writer's layout (the message runs to the end), or null. */
+function recordFields(b: Buffer): Field[] | null {
+  const n = RECORD_KEYS.length;
+  // msgpackr writes an object's map header as map16 (it reserves room before it knows the size).
+  let at = b[0] === 0x80 + n ? 1 : b[0] === 0xde && b[1] === 0 && b[2] === n ? 3 : 0;
+  if (at === 0) return null;
+  const out: Field[] = [];
+  try {
+    for (let i = 0; i < RECORD_KEYS.length; i++) {
+      const key = RECORD_KEYS[i]!;
+      for (let j = 0; j < key.length; j++) if (b[at + j] !== key[j]) return null;
+      at += key.length;
+      const end = i === RECORD_KEYS.length - 1 ? b.length : skipValue(b, at);
+      if (end <= at) return null;
+      out.push({ start: at, end });
+      at = end;
+    }
+  } catch {
+    return null;
+  }
+  return out;
+}
+
+class LazyRecord implements LogRecord {
+  private decoded?: Message;
+  constructor(
+    readonly seq: number,
+    readonly step: number,
+    readonly from: ActorId,
+    readonly to: ActorId,
+    readonly type: MessageType,
+    readonly id: string,
+    readonly msgBytes: Uint8Array,
+    private readonly file: string,
+    private readonly at: number,
+  ) {}
+
+  get msg(): Message {
+    if (this.decoded) return this.decoded;
+    const raw: RawRecord = { seq: this.seq, step: this.step, from: this.from, to: this.to, type: this.type, id: this.id, msg: undefined };
+    try {
+      raw.msg = decodeValue(this.msgBytes);
+    } catch (e) {
+      throw new LogError(`corrupt record ${this.seq} at byte ${this.at} of ${this.file}: ${(e as Error).message}`, this.at, this.seq);
+    }
+    this.decoded = checkRecord(raw, this.file, this.at).msg;
+    return this.decoded;
+  }
 }
 
 function checkHeader(raw: RawRecord, file: string, at: number): LogHeader {
@@ -477,15 +594,16 @@ export class EpisodeLogReader {
     try {
       for (let index = 1; ; index++) {
         const at = this.bytes;
-        const r = readFrame(this.src, this.path, at, index);
+        const r = readFrame(this.src, this.path, at, index, this.opts);
         if (r.kind === "end") return;
         if (r.kind === "torn") {
           if (!this.opts.allowTornTail) throw tornError(this.path, r.torn);
           this.tornTail = r.torn;
           return;
         }
-        const rec = checkRecord(r.record, this.path, at);
+        const rec = r.kind === "lazy" ? r.record : checkRecord(r.record, this.path, at);
         this.bytes = r.next;
+        if (rec === null || (this.opts.only && rec.from !== this.opts.only && rec.to !== this.opts.only)) continue;
         yield rec;
       }
     } finally {

@@ -102,7 +102,11 @@ export function serveActor(actorId: ActorId, factory: ActorFactory, port: Port, 
       if (fault.kind === "exit" && opts.exit) return opts.exit();
       throw new Error(`injected fault in ${actorId} at step ${step}, message ${seenThisStep}`);
     }
-    actor!.send({ ...env.msg, id: env.id, from: env.from });
+    // The decoded message is ours alone: make it the event in place rather than copy it.
+    const event = env.msg as Message & { id: string; from: ActorId };
+    event.id = env.id;
+    event.from = env.from;
+    actor!.send(event);
   };
 
   const start = async (frame: Extract<ControlFrame, { c: "start" }>) => {

@@ -2,7 +2,8 @@
 // recorded messages addressed to it, each only once its recorded causes have been re-emitted, and
 // everything it sends is compared with the recording, message by message.
 
-import { decodeEnvelope, encodeEnvelope, encodeValue } from "../protocol/codec.ts";
+import { decodeEnvelope, encodeEnvelope, encodeEnvelopeAround, encodeValue, peekEnvelope } from "../protocol/codec.ts";
+import { mapFields, readString } from "../protocol/scan.ts";
 import type { EpisodeLog, LogRecord } from "../protocol/log.ts";
 import { PROTOCOL_VERSION, type ActorId, type Envelope, type PolicyVersion, type SampleResponse } from "../protocol/messages.ts";
 import type { RunConfig } from "./config.ts";
@@ -55,18 +56,38 @@ export async function replayActor(opts: ReplayOptions): Promise<ReplayResult> {
   // Outbound messages still expected, per step: a step's inbound is fed only once earlier steps are done.
   const outstanding = new Map<number, number>();
   for (const r of expected.values()) outstanding.set(r.step, (outstanding.get(r.step) ?? 0) + 1);
+  const openSteps = [...outstanding.keys()].sort((a, b) => a - b);
+  let frontier = 0; // index into openSteps of the lowest step with messages still expected
   const emitted = new Set<string>();
   const announced = new Set<number>();
   const divergences: Divergence[] = [];
   const perStep = new Map<number, ReplayStep>();
   let fed = 0;
   let compared = 0;
-  let pendingIdx = inbound.map((_, i) => i);
+  // Inbound records by recorded index. Sample responses wait only for their request; the rest also
+  // for the step frontier, so they are taken from `byStep` as it advances.
+  const isResponse = (i: number) => inbound[i]!.type === "sample.response";
+  const byStep = [...inbound.keys()].filter((i) => !isResponse(i)).sort((a, b) => inbound[a]!.step - inbound[b]!.step || a - b);
+  let nextLater = 0;
+  let pending: number[] = [];
+  const responsesTo = new Map<string, number[]>();
+  for (const i of inbound.keys()) {
+    if (!isResponse(i)) continue;
+    const request = requestOf(inbound[i]!);
+    responsesTo.set(request, [...(responsesTo.get(request) ?? []), i]);
+  }
+  const sent = (id: string) => {
+    emitted.add(id);
+    const answers = responsesTo.get(id);
+    if (answers) pending.push(...answers);
+  };
 
   const [hubSide, actorSide] = inProcessPair();
   let failure: unknown = null;
   let wake: (() => void) | null = null;
+  let lastHeard = performance.now();
   const poke = () => {
+    lastHeard = performance.now();
     const w = wake;
     wake = null;
     w?.();
@@ -76,6 +97,11 @@ export async function replayActor(opts: ReplayOptions): Promise<ReplayResult> {
     const s = perStep.get(step);
     if (s && (outstanding.get(step) ?? 0) === 0) opts.onStep?.(s);
   };
+  const stepOf = (step: number) => {
+    const s = perStep.get(step) ?? { step, compared: 0, diverged: 0 };
+    perStep.set(step, s);
+    return s;
+  };
 
   hubSide.onFrame((frame) => {
     if ("c" in frame) {
@@ -83,29 +109,52 @@ export async function replayActor(opts: ReplayOptions): Promise<ReplayResult> {
       poke();
       return;
     }
-    const env = decodeEnvelope(frame.e);
-    emitted.add(env.id);
-    if (env.msg.type === "policy.version") announced.add(env.msg.step);
-    const rec = expected.get(env.id);
-    const step = env.msg.step;
-    const s = perStep.get(step) ?? { step, compared: 0, diverged: 0 };
-    perStep.set(step, s);
-    if (!rec) {
-      divergences.push({ step, kind: "unexpected", id: env.id, type: env.msg.type, diff: [] });
-      s.diverged++;
+    // Fast path: the message is the recorded one, byte for byte; nothing is decoded.
+    const peek = peekEnvelope(frame.e);
+    const rec = peek ? expected.get(peek.id) : undefined;
+    if (peek && rec && !emitted.has(peek.id) && rec.to === peek.to && bytesEqual(frame.e.subarray(peek.msg.start, peek.msg.end), recordedBytes(rec))) {
+      matched(rec, rec.type === "policy.version" ? (rec.msg as PolicyVersion) : undefined);
     } else {
-      compared++;
-      s.compared++;
-      if (env.msg.type === "policy.version") s.digest = (env.msg as PolicyVersion).digest;
-      if (!sameMessage(rec, env)) {
-        divergences.push({ step, kind: "different", id: env.id, type: env.msg.type, recordedSeq: rec.seq, diff: diffValues(rec.msg, env.msg) });
-        s.diverged++;
-      }
-      outstanding.set(rec.step, outstanding.get(rec.step)! - 1);
-      stepDone(rec.step);
+      compareDecoded(decodeEnvelope(frame.e));
     }
     poke();
   });
+
+  const matched = (rec: LogRecord, version?: PolicyVersion) => {
+    sent(rec.id);
+    const s = stepOf(rec.step);
+    compared++;
+    s.compared++;
+    if (version) {
+      announced.add(version.step);
+      s.digest = version.digest;
+    }
+    outstanding.set(rec.step, outstanding.get(rec.step)! - 1);
+    stepDone(rec.step);
+  };
+
+  const compareDecoded = (env: Envelope) => {
+    const rec = emitted.has(env.id) ? undefined : expected.get(env.id);
+    if (rec && rec.to === env.to && bytesEqual(encodeValue(env.msg), recordedBytes(rec))) {
+      matched(rec, env.msg.type === "policy.version" ? env.msg : undefined);
+      return;
+    }
+    sent(env.id);
+    if (env.msg.type === "policy.version") announced.add(env.msg.step);
+    const s = stepOf(env.msg.step);
+    if (!rec) {
+      divergences.push({ step: env.msg.step, kind: "unexpected", id: env.id, type: env.msg.type, diff: [] });
+      s.diverged++;
+      return;
+    }
+    compared++;
+    s.compared++;
+    if (env.msg.type === "policy.version") s.digest = env.msg.digest;
+    divergences.push({ step: env.msg.step, kind: "different", id: env.id, type: env.msg.type, recordedSeq: rec.seq, diff: diffValues(rec.msg, env.msg) });
+    s.diverged++;
+    outstanding.set(rec.step, outstanding.get(rec.step)! - 1);
+    stepDone(rec.step);
+  };
 
   serveActor(actor, opts.factory, actorSide, {
     die: (error) => {
@@ -115,47 +164,52 @@ export async function replayActor(opts: ReplayOptions): Promise<ReplayResult> {
   });
   hubSide.post({ c: { c: "start", config: opts.config, actor, incarnation: 0 } });
 
-  const ready = (r: LogRecord): boolean => {
-    if (r.msg.type === "sample.response") return emitted.has((r.msg as SampleResponse).request);
-    for (const [step, left] of outstanding) if (step < r.step && left > 0) return false;
-    if (actor === "learner" && !announced.has(r.step)) return false;
-    return true;
-  };
+  // A sample response joins `pending` once its request was sent; the learner is fed a step once it announced it.
+  const ready = (r: LogRecord): boolean => r.type === "sample.response" || actor !== "learner" || announced.has(r.step);
 
+  // One watchdog for the whole replay: a timer per awaited message would cost more than the wait.
   const stallMs = opts.stallMs ?? 30_000;
-  for (;;) {
-    if (failure) throw failure;
-    if (opts.stopAtDivergence && divergences.length > 0) break;
-    // Feed every message whose causes have been re-emitted, keeping the recorded order among them.
-    const waiting: number[] = [];
-    for (const i of pendingIdx) {
-      const r = inbound[i]!;
-      if (!ready(r)) {
-        waiting.push(i);
-        continue;
+  let stalled = false;
+  const watchdog = setInterval(() => {
+    if (performance.now() - lastHeard < stallMs) return;
+    stalled = true;
+    poke();
+  }, Math.min(stallMs, 250));
+  try {
+    for (;;) {
+      if (failure) throw failure;
+      if (opts.stopAtDivergence && divergences.length > 0) break;
+      while (frontier < openSteps.length && outstanding.get(openSteps[frontier]!)! <= 0) frontier++;
+      // Inbound of every step up to the lowest one still expecting messages may be fed.
+      const limit = frontier < openSteps.length ? openSteps[frontier]! : Infinity;
+      while (nextLater < byStep.length && inbound[byStep[nextLater]!]!.step <= limit) pending.push(byStep[nextLater++]!);
+      pending.sort((a, b) => a - b);
+      // Feed every message whose causes have been re-emitted, keeping the recorded order among them.
+      const waiting: number[] = [];
+      for (const i of pending) {
+        const r = inbound[i]!;
+        if (!ready(r)) {
+          waiting.push(i);
+          continue;
+        }
+        const head = { v: PROTOCOL_VERSION, id: r.id, from: r.from, to: r.to } as const;
+        hubSide.post({ e: r.msgBytes ? encodeEnvelopeAround(head, r.msgBytes) : encodeEnvelope({ ...head, msg: r.msg }) });
+        fed++;
       }
-      const env: Envelope = { v: PROTOCOL_VERSION, id: r.id, from: r.from, to: r.to, msg: r.msg };
-      hubSide.post({ e: encodeEnvelope(env) });
-      fed++;
+      pending = waiting;
+      const missing = frontier < openSteps.length;
+      if (!missing && pending.length === 0 && nextLater === byStep.length) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      if (stalled) {
+        const first = [...expected.values()].filter((r) => !emitted.has(r.id)).sort((a, b) => a.seq - b.seq)[0];
+        if (first) divergences.push({ step: first.step, kind: "missing", id: first.id, type: first.type, recordedSeq: first.seq, diff: [] });
+        break;
+      }
     }
-    pendingIdx = waiting;
-    const missing = [...outstanding.values()].some((n) => n > 0);
-    if (!missing && pendingIdx.length === 0) break;
-    const heard = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        wake = null;
-        resolve(false);
-      }, stallMs);
-      wake = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-    });
-    if (!heard) {
-      const first = [...expected.values()].filter((r) => !emitted.has(r.id)).sort((a, b) => a.seq - b.seq)[0];
-      if (first) divergences.push({ step: first.step, kind: "missing", id: first.id, type: first.type, recordedSeq: first.seq, diff: [] });
-      break;
-    }
+  } finally {
+    clearInterval(watchdog);
   }
   hubSide.post({ c: { c: "stop" } });
   hubSide.close();
@@ -166,11 +220,22 @@ export async function replayActor(opts: ReplayOptions): Promise<ReplayResult> {
   return { actor, steps, fed, compared, divergences };
 }
 
-function sameMessage(rec: LogRecord, env: Envelope): boolean {
-  if (rec.to !== env.to) return false;
-  const a = encodeValue(rec.msg);
-  const b = encodeValue(env.msg);
+/** The recorded message's bytes; a log read eagerly (or edited in memory) is encoded here. */
+function recordedBytes(rec: LogRecord): Uint8Array {
+  return rec.msgBytes ?? encodeValue(rec.msg);
+}
+
+/** The request a recorded sample response answers, read without decoding its completions when possible. */
+function requestOf(r: LogRecord): string {
+  if (r.msgBytes) {
+    const f = mapFields(r.msgBytes, 0, r.msgBytes.length, true)?.get("request");
+    const id = f ? readString(r.msgBytes, f) : null;
+    if (id !== null) return id;
+  }
+  return (r.msg as SampleResponse).request;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }

@@ -160,3 +160,36 @@ export function readLogOwner(log: string): LogOwner | undefined {
     return undefined;
   }
 }
+
+/**
+ * How long the run recorded in `log` took on the wall clock: the sum over its sessions (a resume
+ * restarts the clock) of wall.elapsedS in its metrics rows. Null when the log has no owning run
+ * folder or its metrics carry no wall time. Replay reports its speed against this.
+ */
+export function recordedWallSeconds(log: string): { seconds: number; steps: number; metrics: string } | null {
+  const owner = readLogOwner(log);
+  if (!owner) return null;
+  const metrics = join(owner.path, "metrics.jsonl");
+  let text: string;
+  try {
+    text = readFileSync(metrics, "utf8");
+  } catch {
+    return null;
+  }
+  let total = 0;
+  let session = 0;
+  let steps = 0;
+  for (const line of text.split("\n")) {
+    let elapsed: unknown;
+    try {
+      elapsed = (JSON.parse(line) as { wall?: { elapsedS?: unknown } }).wall?.elapsedS;
+    } catch {
+      continue;
+    }
+    if (typeof elapsed !== "number") continue;
+    if (elapsed < session) total += session;
+    session = elapsed;
+    steps++;
+  }
+  return steps ? { seconds: total + session, steps, metrics } : null;
+}

@@ -14,6 +14,7 @@ import {
 } from "../../src/protocol/log.ts";
 import { type Message, type MessageType, PROTOCOL_VERSION, STAGE_RANK } from "../../src/protocol/messages.ts";
 import { envelopeOf, sampleMessages } from "./sample-messages.ts";
+import { encodeValue } from "../../src/protocol/codec.ts";
 
 // Worker start-up and ORT session builds take seconds on 2 shared cores.
 setDefaultTimeout(60_000);
@@ -322,7 +323,11 @@ describe("corruption", () => {
         const copy = full.slice();
         copy[pos]! ^= bit;
         fs.writeFileSync(flipped, copy);
+        // Lazy reads (replay's) must catch exactly what full reads catch.
         const err = logErrorOf(() => readEpisodeLog(flipped, { allowTornTail: true }));
+        for (const opts of [{ lazy: true }, { lazy: true, only: "reward" as const }]) {
+          expect(logErrorOf(() => readEpisodeLog(flipped, { allowTornTail: true, ...opts })).message).toBe(err.message);
+        }
         if (pos < LOG_MAGIC.length) {
           expect(err.message).toContain("is not an episode log");
           continue;
@@ -400,5 +405,54 @@ describe("corruption", () => {
     writeLog(file, entries(1));
     const types = new Set<MessageType>(readEpisodeLog(file).records.map((r) => r.type));
     expect([...types].sort() as string[]).toEqual(Object.keys(STAGE_RANK).sort());
+  });
+});
+
+describe("lazy reading (replay)", () => {
+  test("records are the full read's, with each message's recorded bytes", () => {
+    const file = fresh("lazy");
+    writeLog(file, entries(3));
+    const full = readEpisodeLog(file);
+    const lazy = readEpisodeLog(file, { lazy: true });
+    expect(lazy.records).toHaveLength(full.records.length);
+    expect(lazy.bytes).toBe(full.bytes);
+    lazy.records.forEach((r, i) => {
+      const f = full.records[i]!;
+      expect([r.seq, r.step, r.from, r.to, r.type, r.id]).toEqual([f.seq, f.step, f.from, f.to, f.type, f.id]);
+      expect(Buffer.from(r.msgBytes!).equals(Buffer.from(encodeValue(f.msg)))).toBe(true);
+      expect(r.msg).toEqual(f.msg);
+    });
+  });
+
+  test("only keeps the records from or to one actor, with their recorded seq", () => {
+    const file = fresh("only");
+    writeLog(file, entries(2));
+    const full = readEpisodeLog(file);
+    for (const actor of ["generator", "predictor", "reward", "learner"] as const) {
+      const mine = readEpisodeLog(file, { lazy: true, only: actor }).records;
+      const want = full.records.filter((r) => r.from === actor || r.to === actor);
+      expect(want.length).toBeGreaterThan(0);
+      expect(mine.map((r) => r.seq)).toEqual(want.map((r) => r.seq));
+    }
+  });
+
+  test("a checksummed record whose message is malformed fails when its message is read, with the full read's error", () => {
+    const file = fresh("malformed");
+    writeLog(file, entries(1));
+    // Append a frame with a valid checksum and routing but a message the protocol rejects.
+    const last = readEpisodeLog(file).records.at(-1)!;
+    const body = encodeValue({ seq: last.seq + 1, step: 0, from: "generator", to: "reward", type: "answers", id: "bad", msg: { type: "answers", step: "zero" } });
+    const frame = new Uint8Array(body.length + 8);
+    const view = new DataView(frame.buffer);
+    view.setUint32(0, body.length, true);
+    frame.set(body, 4);
+    view.setUint32(4 + body.length, Bun.hash.crc32(body) >>> 0, true);
+    fs.appendFileSync(file, frame);
+    const eager = logErrorOf(() => readEpisodeLog(file));
+    expect(eager.message).toContain(`corrupt record ${last.seq + 1}`);
+    const lazy = readEpisodeLog(file, { lazy: true });
+    const bad = lazy.records.at(-1)!;
+    expect(bad.id).toBe("bad");
+    expect(logErrorOf(() => bad.msg).message).toBe(eager.message);
   });
 });
