@@ -16,7 +16,7 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type ActorId, type Message, type MessageType, PROTOCOL_VERSION, isActorId } from "./messages.ts";
+import { ACTOR_IDS, type ActorId, type Message, type MessageType, PROTOCOL_VERSION, STAGE_RANK, isActorId } from "./messages.ts";
 import { CodecError, decodeValue, describe, encodeValue, validateMessage } from "./codec.ts";
 import { readString, readUint, skipValue, type Field } from "./scan.ts";
 
@@ -298,7 +298,8 @@ class FileSource implements ByteSource {
     return this.window.subarray(0, Math.min(want, this.window.length));
   }
   private readDirect(offset: number, length: number): Uint8Array {
-    const out = new Uint8Array(length);
+    // A Buffer, so that views of it are Buffers too (lazy records read strings from them).
+    const out = Buffer.allocUnsafe(length);
     let at = 0;
     while (at < out.length) {
       const n = fs.readSync(this.fd, out, at, out.length - at, offset + at);
@@ -432,10 +433,18 @@ function lazyRecord(bytes: Uint8Array, file: string, at: number, index: number, 
   const [seqAt, stepAt, fromAt, toAt, typeAt, idAt, msgAt] = f;
   if (only !== undefined && readUint(payload, seqAt!) === index && !isString(payload, fromAt!, only) && !isString(payload, toAt!, only)) return null;
   const step = readUint(payload, stepAt!);
-  const [from, to, type, id] = [readString(payload, fromAt!), readString(payload, toAt!), readString(payload, typeAt!), readString(payload, idAt!)];
+  const [from, to, type, id] = [known(payload, fromAt!, ACTOR_IDS), known(payload, toAt!, ACTOR_IDS), known(payload, typeAt!, RECORD_TYPES), readString(payload, idAt!)];
   if (readUint(payload, seqAt!) !== index || step === null || !isActorId(from) || !isActorId(to) || type === null || id === null) return undefined;
   // A view: the reader never reuses a buffer it handed out.
   return new LazyRecord(index, step, from, to, type as MessageType, id, payload.subarray(msgAt!.start, msgAt!.end), file, at);
+}
+
+const RECORD_TYPES: readonly string[] = Object.keys(STAGE_RANK);
+
+/** The string at `f`, matched against a few expected ones as bytes (no decoding); decoded when none matches. */
+function known(b: Uint8Array, f: Field, expected: readonly string[]): string | null {
+  for (const s of expected) if (isString(b, f, s)) return s;
+  return readString(b, f);
 }
 
 const encodedIds = new Map<string, Uint8Array>();
