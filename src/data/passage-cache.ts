@@ -14,6 +14,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { nanoid } from "nanoid";
 import { decodeValue, encodeValue } from "../protocol/codec.ts";
 
 const FORMAT = 1;
@@ -71,7 +72,7 @@ export async function cachedSplit<T>(path: string, embedded: boolean, options: R
   }
   const value = await compute();
   // Written aside and renamed: actors starting together never read half a file.
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  const tmp = `${file}.${nanoid()}.tmp`;
   try {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(tmp, encodeValue({ key, value }));
