@@ -9,6 +9,7 @@ import { loadEpisodeIndex } from "../../src/inspector/episodes.ts";
 import { inspectorPage } from "../../src/inspector/page.ts";
 import { startInspector, type Inspector } from "../../src/inspector/server.ts";
 import { cli, recordRun, type RecordedRun } from "./fixture.ts";
+import { readUntil } from "../helpers/streams.ts";
 
 // Worker start-up and ORT session builds take seconds on 2 shared cores.
 setDefaultTimeout(60_000);
@@ -88,13 +89,7 @@ test("replay --verify writes the first divergence next to the log, in a form the
 test("inspect RUN serves by default, prints the URL, and stops on SIGINT", async () => {
   const p = Bun.spawn(["bun", join(import.meta.dir, "../../src/cli/main.ts"), "inspect", run.runDir, "--port", "0", "--json"], { stdout: "pipe", stderr: "pipe" });
   try {
-    const reader = p.stdout.getReader();
-    let text = "";
-    while (!text.includes('"url"')) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += new TextDecoder().decode(value);
-    }
+    const text = await readUntil(p.stdout, '"url"');
     const url = /inspector: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(text)?.[1];
     expect(url).toBeDefined();
     const summary = (await (await fetch(`${url}api/summary`)).json()) as { episodes: number; runDir: string };

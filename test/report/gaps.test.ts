@@ -12,6 +12,7 @@ import { describeStepProblems, EpisodeLogWriter, formatSteps, stepCoverage } fro
 import { messageId } from "../../src/protocol/messages.ts";
 import { loadRun } from "../../src/report/metrics.ts";
 import { sampleMessages } from "../protocol/sample-messages.ts";
+import { readUntil } from "../helpers/streams.ts";
 
 setDefaultTimeout(60_000);
 
@@ -120,13 +121,7 @@ test("inspect RUN --list checks the run's metrics.jsonl too", () => {
 test("inspect (serving) warns about a gap but serves the log", async () => {
   const p = Bun.spawn(["bun", MAIN, "inspect", join(dir, "gap.spzlog"), "--port", "0", "--json"], { cwd: dir, stdout: "pipe", stderr: "pipe" });
   try {
-    const reader = p.stdout.getReader();
-    let out = "";
-    while (!out.includes('"ok":true')) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += new TextDecoder().decode(value);
-    }
+    const out = await readUntil(p.stdout, '"ok":true');
     const summary = JSON.parse(out.trim().split("\n").at(-1)!);
     expect(summary.stepProblems).toEqual([expect.stringMatching(/steps 2, 5 missing/)]);
   } finally {
