@@ -147,7 +147,8 @@ export function proposerMachine(deps: ProposerDeps) {
       waitingForPolicy: {
         on: {
           "policy.version": [
-            { guard: "isFinalVersion", target: "finished" },
+            // The final version's buffers are checkpointed too, so a finished run has a final checkpoint.
+            { guard: "isFinalVersion", target: "finished", actions: "checkpointBuffers" },
             { target: "proposing", actions: ["checkpointBuffers", "beginStep", "fillWindow"] },
           ],
         },

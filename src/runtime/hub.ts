@@ -122,6 +122,9 @@ export class Hub {
     this.conns.set(id, conn);
     port.onFrame((frame) => {
       if ("c" in frame && frame.c.c === "stopped") return this.stopped.get(id)?.(frame.c.wireMs);
+      // A state handed in on the last version (the AZR proposer checkpoints when it receives it)
+      // arrives after the run finished but before the host's "stopped": it is the final checkpoint.
+      if (this.finished && conn.alive && "c" in frame && frame.c.c === "checkpoint") return this.onControl(id, frame.c);
       if (!conn.alive || this.finished) return;
       if (!("c" in frame && frame.c.c === "failed")) conn.frames++;
       try {

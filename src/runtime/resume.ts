@@ -14,6 +14,7 @@ import type { ActorId } from "../protocol/messages.ts";
 import { latestGoodCheckpoint, type Checkpoint } from "./checkpoint.ts";
 import type { RunConfig } from "./config.ts";
 import { openRunDir, readLogOwner, readSavedRun, writeLogOwner, writeSavedRun, type RunDir, type SavedRun } from "./run-dir.ts";
+import { TaskBuffers } from "../tasks/azr/buffer.ts";
 
 const refuse = (message: string): Error => Object.assign(new Error(message), { exitCode: 2 });
 
@@ -35,17 +36,29 @@ export interface ResumePlan {
 /** Which actors a checkpoint must hold for this run. */
 export type StatefulActors = (config: RunConfig) => ActorId[];
 
-/** A checkpoint is usable when every stateful actor's state is there and decodes. */
+/** Each stateful actor's state, checked the way that actor restores it; a problem, or undefined. */
+const STATE_CHECKS: Partial<Record<ActorId, (bytes: Uint8Array, step: number) => string | undefined>> = {
+  learner: (bytes, step) => {
+    const v = decodeValue(bytes) as Record<string, unknown>;
+    // The backend's own bytes are checked by the backend when it restores them.
+    if (typeof v !== "object" || v === null || v.step !== step || !(v.backend instanceof Uint8Array)) return `learner.bin is not a learner state for step ${step}`;
+    return undefined;
+  },
+  // The AZR proposer's task buffers (JSON).
+  generator: (bytes) => {
+    TaskBuffers.restore(bytes);
+    return undefined;
+  },
+};
+
+/** A checkpoint is usable when every stateful actor's state is there and restores. */
 function checkpointProblem(ck: Checkpoint, actors: ActorId[]): string | undefined {
   for (const id of actors) {
     const bytes = ck.files[`${id}.bin`];
     if (!bytes) return `it has no ${id}.bin`;
     try {
-      const v = decodeValue(bytes) as Record<string, unknown>;
-      if (id === "learner") {
-        // The backend's own bytes are checked by the backend when it restores them.
-        if (typeof v !== "object" || v === null || v.step !== ck.manifest.step || !(v.backend instanceof Uint8Array)) return `learner.bin is not a learner state for step ${ck.manifest.step}`;
-      }
+      const problem = (STATE_CHECKS[id] ?? ((b: Uint8Array) => void decodeValue(b)))(bytes, ck.manifest.step);
+      if (problem) return problem;
     } catch (e) {
       return `${id}.bin does not decode (${(e as Error).message.split("\n")[0]})`;
     }

@@ -61,6 +61,24 @@ test("a run stopped before its first checkpoint restarts at step 0 in its folder
   expect(readFileSync(join(dir, "nock.spzlog")).equals(readFileSync(join(dir, "whole.spzlog")))).toBe(true);
 });
 
+test("an Absolute Zero run resumes from the checkpoint it stopped at, proposer buffers included, and equals an uninterrupted one", () => {
+  const AZR = ["train", "--model", join(import.meta.dir, "../../fixtures/tiny-llama"), "--task", "azr", "--steps", "3", "--passages", "2", "--gen-samples", "2", "--pred-samples", "2", "--chunk", "2", "--transport", "inproc", "--checkpoint-every", "1"];
+  expect(cli(...AZR, "--run", "azr-whole", "--record", join(dir, "azr-whole.spzlog")).code).toBe(0);
+  expect(cli(...AZR, "--run", "azr-split", "--record", join(dir, "azr-split.spzlog"), "--stop-after", "2").code).toBe(0);
+  // The stop-after and final checkpoints hold the proposer's task buffers next to the learner's state.
+  for (const [run, step] of [["azr-split", 2], ["azr-whole", 3]] as const) {
+    expect(readdirSync(join(dir, "runs", run, "checkpoints", `ckpt-${String(step).padStart(8, "0")}`)).sort()).toEqual(["generator.bin", "learner.bin", "manifest.json"]);
+  }
+  const r = cli("train", "--resume", join(dir, "runs", "azr-split"), "--transport", "inproc");
+  expect(r.code).toBe(0);
+  expect(r.err).not.toMatch(/skipping checkpoint/);
+  expect(r.out).toMatch(/at step 2 of 3/);
+  expect(metrics("azr-split")).toEqual(metrics("azr-whole"));
+  expect(readFileSync(join(dir, "azr-split.spzlog")).equals(readFileSync(join(dir, "azr-whole.spzlog")))).toBe(true);
+  const final = (run: string) => readFileSync(join(dir, "runs", run, "checkpoints", "ckpt-00000003", "generator.bin"));
+  expect(final("azr-split").equals(final("azr-whole"))).toBe(true);
+});
+
 /** Every file of a run folder and its log, to show that a refused resume changed nothing. */
 function snapshot(run: string, log: string): Record<string, string> {
   const out: Record<string, string> = {};
