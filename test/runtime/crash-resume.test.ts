@@ -1,7 +1,8 @@
 // Crash-safe resume, proven by fault injection: the whole process is killed with SIGKILL (at seeded
 // random times, and at the exact moments around a checkpoint commit and before the first one), then
 // `--resume runs/<name>` finishes it. The finished run must equal an uninterrupted one: the same
-// metrics rows (apart from `wall`), the same episode-log bytes and the same final checkpoint.
+// metrics rows (apart from `wall`), the same episode-log bytes and the same final checkpoint. On the
+// simulator, the default model, and Absolute Zero (two stateful actors) on the tiny fixture.
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
@@ -39,6 +40,15 @@ const MODEL: Case = {
   exactPoints: ["metrics:0", "checkpoint:2:before", "checkpoint:2:after"],
 };
 
+// Two stateful actors (the proposer's task buffers and the learner), committed as one checkpoint.
+const AZR: Case = {
+  name: "Absolute Zero on the tiny fixture",
+  command: ["train", "--model", join(import.meta.dir, "../../fixtures/tiny-llama"), "--task", "azr", "--steps", "3", "--passages", "2", "--gen-samples", "2", "--pred-samples", "2", "--chunk", "2", "--seed", "2", "--checkpoint-every", "1"],
+  steps: 3,
+  randomTrials: 2,
+  exactPoints: ["checkpoint:1:before", "checkpoint:1:after", "checkpoint:3:before"],
+};
+
 /** Philox-free, tiny and seeded: the kill times only need to be reproducible, not good randomness. */
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
@@ -65,10 +75,12 @@ const rows = (run: string) =>
     return rest;
   });
 
+/** The newest checkpoint's name and every file in it. */
 function finalCheckpoint(run: string): Buffer {
   const root = join(dir, "runs", run, "checkpoints");
   const last = readdirSync(root).filter((n) => /^ckpt-\d{8}$/.test(n)).sort().at(-1)!;
-  return readFileSync(join(root, last, "learner.bin"));
+  const files = readdirSync(join(root, last)).sort();
+  return Buffer.concat([Buffer.from(`${last}\0${files.join("\0")}\0`), ...files.map((f) => readFileSync(join(root, last, f)))]);
 }
 
 interface Outcome {
@@ -103,7 +115,7 @@ function resume(c: Case, run: string, transport: string): void {
   if (r.code !== 0) throw new Error(`resume of ${run} failed (${r.code}): ${r.err}`);
 }
 
-for (const c of [SIM, MODEL]) {
+for (const c of [SIM, MODEL, AZR]) {
   describe(`SIGKILL and --resume on the ${c.name}`, () => {
     const ref = `${c.name.replace(/\W/g, "")}-ref`;
     const outcomes: Outcome[] = [];
