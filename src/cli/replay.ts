@@ -9,7 +9,7 @@ import { DEFAULT_RUN_CONFIG, type RunConfig } from "../runtime/config.ts";
 import { formatDiff } from "../runtime/diff.ts";
 import { defaultDivergencePath, writeDivergenceFile } from "../inspector/divergence.ts";
 import { replayActor, type Divergence } from "../runtime/replay.ts";
-import { recordedWallSeconds } from "../runtime/run-dir.ts";
+import { openRunDir, readLogOwner, readSavedRun, recordedWallSeconds } from "../runtime/run-dir.ts";
 import { REWARD_DESIGNS, type RewardDesign } from "../tasks/pretrainzero/rewards.ts";
 import { defineCommand, InputError } from "./args.ts";
 import { Progress } from "./progress.ts";
@@ -46,6 +46,12 @@ export const replayCommand = defineCommand(
       throw new InputError(`log ${file} has no run configuration in its header; accepted: logs written by simulate or train --record`);
     }
     const config: RunConfig = { ...DEFAULT_RUN_CONFIG, ...recorded, faults: [] };
+    const resumedSteps = stepsChangedOnResume(file, recorded.steps);
+    if (resumedSteps !== undefined) {
+      console.error(
+        `warning: ${file} belongs to a run resumed with --steps ${resumedSteps} (its header records ${recorded.steps}); replay rebuilds actors from the header, so the learner (whose learning-rate schedule and last step follow --steps) and the Absolute Zero proposer diverge where the run was resumed`,
+      );
+    }
     if (args.flags.design) config.design = args.flags.design as RewardDesign;
     const verify = args.flags.verify as boolean;
     const say = (s: string) => console.log(s);
@@ -106,6 +112,18 @@ export const replayCommand = defineCommand(
     return first && verify ? 1 : 0;
   },
 );
+
+/** The run's current --steps when a resume changed it from what the log's header records. */
+function stepsChangedOnResume(log: string, recorded: number): number | undefined {
+  const owner = readLogOwner(log);
+  if (!owner) return undefined;
+  try {
+    const steps = readSavedRun(openRunDir(owner.path)).config.steps;
+    return steps !== recorded ? steps : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function speedLine(seconds: number, steps: number, recorded: ReturnType<typeof recordedWallSeconds>, speedup: number | null): string {
   const replay = `replayed ${steps} steps in ${seconds.toFixed(2)} s`;

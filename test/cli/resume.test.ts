@@ -158,6 +158,10 @@ describe("a refused resume changes nothing", () => {
     const again = cli("simulate", "--resume", join(dir, "runs", "held"), "--transport", "inproc");
     expect(again.out).toMatch(/at step 5 of 6/);
     expect(metrics("held").map((m) => m.step)).toEqual([0, 1, 2, 3, 4, 5]);
+    // Replay rebuilds actors from the log's header (5 steps); it says why the learner will differ.
+    const replay = cli("replay", log, "--actor", "reward", "--verify");
+    expect(replay.code).toBe(0);
+    expect(replay.err).toMatch(/resumed with --steps 6 \(its header records 5\); .*the learner .* diverge where the run was resumed/);
   });
 });
 
