@@ -107,7 +107,7 @@ export interface ExecutorStats {
 
 /**
  * Modules AZR refuses in proposals because they make programs nondeterministic or touch the
- * outside world (REFERENCE.md §2), on top of the sandbox's own list.
+ * outside world (Absolute Zero, arXiv 2505.03335), on top of the sandbox's own list.
  */
 export const DETERMINISM_BANNED: readonly string[] = Object.freeze([
   "random", "_random", "secrets", "uuid", "time", "_time", "datetime", "_datetime", "calendar", "zoneinfo",

@@ -45,7 +45,7 @@ export interface ProposalVerdict {
 }
 
 /**
- * AZR proposal validation (REFERENCE.md §2): the program parses and passes the static checks, and
+ * AZR proposal validation (Absolute Zero, arXiv 2505.03335): the program parses and passes the static checks, and
  * for every input it runs within the limits, touches nothing banned (also at run time: __import__,
  * importlib, exec/eval of strings) and gives the same output on two runs. The two runs of an input
  * go out in one batch, so with a pool of 2 or more they usually land on different runtimes.

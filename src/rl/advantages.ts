@@ -1,4 +1,4 @@
-// Group-relative advantages (GRPO; REFERENCE.md §4).
+// Group-relative advantages (GRPO: DeepSeekMath, arXiv 2402.03300).
 
 export interface AdvantageOptions {
   /** Divide by the group's std (GRPO). false gives Dr. GRPO-style mean-centring only. Default true. */
@@ -29,7 +29,7 @@ export function isZeroVariance(rewards: readonly number[]): boolean {
 }
 
 /**
- * TRR++ (Task-Relative REINFORCE++, Absolute Zero; REFERENCE.md §2): each reward is normalised by
+ * TRR++ (Task-Relative REINFORCE++, Absolute Zero, arXiv 2505.03335): each reward is normalised by
  * the mean and population std of its own bucket (task type x role, 6 buckets in AZR), so easy and
  * hard task kinds get comparable advantages. A bucket whose rewards are all equal gives 0.
  */

@@ -1,4 +1,5 @@
-// Clipped GRPO surrogate with clip-higher (DAPO) and token-level aggregation (REFERENCE.md §4).
+// Clipped GRPO surrogate (DeepSeekMath, arXiv 2402.03300) with clip-higher and token-level
+// aggregation (DAPO, arXiv 2503.14476).
 //
 // Aggregation: the batch loss is the mean of the per-token losses over ALL tokens of the batch
 // (DAPO's token-level mean), not a mean of per-sequence means, so long responses weigh in

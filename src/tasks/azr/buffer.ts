@@ -1,4 +1,4 @@
-// Per-task-type buffers of valid triplets (REFERENCE.md §2). The proposer is shown K references
+// Per-task-type buffers of valid triplets (Absolute Zero, arXiv 2505.03335). The proposer is shown K references
 // drawn uniformly from its type's buffer; draws come from the caller's counter-based Rng only.
 
 import type { Rng } from "../../runtime/rng.ts";

@@ -98,7 +98,7 @@ function precheck(p: Proposal): ValidationResult | null {
 }
 
 /**
- * AZR proposal validation (REFERENCE.md §2): the program parses and passes the sandbox's static
+ * AZR proposal validation (Absolute Zero, arXiv 2505.03335): the program parses and passes the sandbox's static
  * and run-time bans (banned modules, __import__, importlib, exec/eval/compile of strings), every
  * input runs within the time and memory limits and returns a plain value, two runs agree, and
  * the output reads back as an equal value. Deduction/abduction give one triplet, induction one per

@@ -1,4 +1,4 @@
-// Absolute Zero task logic (REFERENCE.md §2): types, buffers, prompts, parsing, sandboxed
+// Absolute Zero task logic (arXiv 2505.03335): types, buffers, prompts, parsing, sandboxed
 // validation and checking, rewards. TRR++ advantages live in src/rl/advantages.ts (trrAdvantages).
 
 export * from "./types.ts";

@@ -1,4 +1,4 @@
-// Prompts of the two Absolute Zero roles for the three task types (REFERENCE.md §2).
+// Prompts of the two Absolute Zero roles for the three task types (arXiv 2505.03335).
 //
 // Answers live in fenced blocks named by what they hold: ```python (a program), ```input (f's
 // argument list), ```output (a value), ```message (the induction hint), ```inputs (several inputs,

@@ -1,4 +1,4 @@
-// Absolute Zero rewards (REFERENCE.md §2). Default: the paper's. `official: true`: the official
+// Absolute Zero rewards (arXiv 2505.03335). Default: the paper's. `official: true`: the official
 // code's format penalties, which punish invalid proposals and unparseable answers below a plain miss.
 
 export interface AzrRewardOptions {

@@ -1,4 +1,4 @@
-// Absolute Zero task types (REFERENCE.md §2): a policy proposes code-reasoning tasks as
+// Absolute Zero task types (arXiv 2505.03335): a policy proposes code-reasoning tasks as
 // (program, input, output) triplets and solves them; a sandboxed executor checks both.
 
 export type AzrTaskType = "deduction" | "abduction" | "induction";

@@ -1,5 +1,5 @@
 // The paper's RL-pretraining baselines, as mask makers that need no generator policy
-// (REFERENCE.md §1): random masked spans (SpanBERT-style), random next-token (cut the text at a
+// (PretrainZero, arXiv 2512.03442): random masked spans (SpanBERT-style), random next-token (cut the text at a
 // random word and predict the next word), and entropy-selected next-token (RPT: cut before a word
 // whose first token is among the policy's most uncertain predictions).
 

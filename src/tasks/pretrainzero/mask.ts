@@ -1,5 +1,5 @@
 // The generator's side of PretrainZero: read the span out of a completion and hide it in the
-// passage (REFERENCE.md §1: substring match, every occurrence -> "[mask]", drop spans seen >= 8 times).
+// passage (PretrainZero, arXiv 2512.03442: substring match, every occurrence -> "[mask]", drop spans seen >= 8 times).
 import type { Rng } from "../../runtime/rng.ts";
 import { lastBracedArgument } from "./braced.ts";
 

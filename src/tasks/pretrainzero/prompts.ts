@@ -1,4 +1,4 @@
-// Prompts of the two PretrainZero roles (arXiv 2512.03442, REFERENCE.md §1).
+// Prompts of the two PretrainZero roles (arXiv 2512.03442).
 // Each prompt is HEAD + text + TAIL with fixed HEAD/TAIL, so the embedded text is recovered
 // exactly by slicing, whatever characters it contains (no escaping, no delimiter collisions).
 

@@ -1,4 +1,4 @@
-// PretrainZero rewards (REFERENCE.md §1). The paper gives no answer normalisation; ours is below.
+// PretrainZero rewards (arXiv 2512.03442). The paper gives no answer normalisation; ours is below.
 import { lastBracedArgument } from "./braced.ts";
 
 /** Content of the last closed \boxed{...} (nested braces kept), or null. Not trimmed. */
