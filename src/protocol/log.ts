@@ -423,8 +423,8 @@ function readFrame(src: ByteSource, file: string, at: number, index: number, opt
 
 /**
  * A record whose routing fields are read from the payload's top level and whose message is decoded
- * and checked on first use; null when the payload is not in the writer's shape (the caller then
- * decodes it fully and reports what is wrong).
+ * and checked on first use. Null: a record `only` leaves out. Undefined: the payload is not in the
+ * writer's shape, so the caller decodes it fully and reports what is wrong.
  */
 function lazyRecord(bytes: Uint8Array, file: string, at: number, index: number, only?: ActorId): LogRecord | null | undefined {
   const payload = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
