@@ -129,16 +129,16 @@ function formatFromText(head: string): CorpusFormat {
   return "txt";
 }
 
-/**
- * Opens a corpus for streaming. Nothing is read until iteration; each iteration reads the input
- * anew. Missing files are a CorpusError now; bad content is a CorpusError during iteration, as is
- * an input that yields no document at all.
- */
 /** Does `path` name the embedded corpus (a file of that name wins under --format auto)? */
 function isEmbedded(path: string, format: CorpusFormat | "auto"): boolean {
   return format === "factbook" || (format === "auto" && path === DEFAULT_CORPUS && !existsSync(path));
 }
 
+/**
+ * Opens a corpus for streaming. Nothing is read until iteration; each iteration reads the input
+ * anew. Missing files are a CorpusError now; bad content is a CorpusError during iteration, as is
+ * an input that yields no document at all.
+ */
 export function openCorpus(path: string, opts: CorpusOptions = {}): Corpus {
   const requested = opts.format ?? "auto";
   const embedded = isEmbedded(path, requested);

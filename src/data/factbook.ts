@@ -50,26 +50,7 @@ export function cleanText(text: string): string {
   let t = text;
   if (t.includes("<")) t = t.replace(/<[^>]*>/g, " ");
   if (t.includes("&")) t = t.replace(/&(amp|lt|gt|quot|apos|nbsp|#39);/g, (_, e: string) => ENTITIES[e] ?? "");
-  return tidySpaces(t) ? t : t.replace(/\s+/g, " ").trim();
-}
-
-/** True when `t` has no whitespace but single inner ASCII spaces: the usual case, and much cheaper to check than to rewrite. */
-function tidySpaces(t: string): boolean {
-  if (t.length === 0) return true;
-  if (t.charCodeAt(0) === 32 || t.charCodeAt(t.length - 1) === 32) return false;
-  let prevSpace = false;
-  for (let i = 0; i < t.length; i++) {
-    const c = t.charCodeAt(i);
-    if (c === 32) {
-      if (prevSpace) return false;
-      prevSpace = true;
-      continue;
-    }
-    prevSpace = false;
-    // Every other code unit that \s matches: ASCII controls 9-13, NBSP, and the Unicode spaces.
-    if ((c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff) return false;
-  }
-  return true;
+  return t.replace(/\s+/g, " ").trim();
 }
 
 /**

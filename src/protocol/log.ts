@@ -18,7 +18,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ACTOR_IDS, type ActorId, type Message, type MessageType, PROTOCOL_VERSION, STAGE_RANK, isActorId } from "./messages.ts";
 import { CodecError, decodeValue, describe, encodeValue, validateMessage } from "./codec.ts";
-import { readString, readUint, skipValue, type Field } from "./scan.ts";
+import { mapFields, readString, readUint, type Field } from "./scan.ts";
 
 export const LOG_MAGIC = "SPZLOG01";
 export const LOG_FORMAT = 1 as const;
@@ -428,15 +428,16 @@ function readFrame(src: ByteSource, file: string, at: number, index: number, opt
  */
 function lazyRecord(bytes: Uint8Array, file: string, at: number, index: number, only?: ActorId): LogRecord | null | undefined {
   const payload = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const f = recordFields(payload);
-  if (!f) return undefined;
-  const [seqAt, stepAt, fromAt, toAt, typeAt, idAt, msgAt] = f;
-  if (only !== undefined && readUint(payload, seqAt!) === index && !isString(payload, fromAt!, only) && !isString(payload, toAt!, only)) return null;
-  const step = readUint(payload, stepAt!);
-  const [from, to, type, id] = [known(payload, fromAt!, ACTOR_IDS), known(payload, toAt!, ACTOR_IDS), known(payload, typeAt!, RECORD_TYPES), readString(payload, idAt!)];
-  if (readUint(payload, seqAt!) !== index || step === null || !isActorId(from) || !isActorId(to) || type === null || id === null) return undefined;
+  // The message is the writer's last field: it is not walked, its decoder checks it when read.
+  const f = mapFields(payload, 0, payload.length, true);
+  const [seqAt, stepAt, fromAt, toAt, typeAt, idAt, msgAt] = ["seq", "step", "from", "to", "type", "id", "msg"].map((k) => f?.get(k));
+  if (!f || f.size !== 7 || !seqAt || !stepAt || !fromAt || !toAt || !typeAt || !idAt || !msgAt || msgAt.end !== payload.length) return undefined;
+  if (only !== undefined && readUint(payload, seqAt) === index && !isString(payload, fromAt, only) && !isString(payload, toAt, only)) return null;
+  const step = readUint(payload, stepAt);
+  const [from, to, type, id] = [known(payload, fromAt, ACTOR_IDS), known(payload, toAt, ACTOR_IDS), known(payload, typeAt, RECORD_TYPES), readString(payload, idAt)];
+  if (readUint(payload, seqAt) !== index || step === null || !isActorId(from) || !isActorId(to) || type === null || id === null) return undefined;
   // A view: the reader never reuses a buffer it handed out.
-  return new LazyRecord(index, step, from, to, type as MessageType, id, payload.subarray(msgAt!.start, msgAt!.end), file, at);
+  return new LazyRecord(index, step, from, to, type as MessageType, id, payload.subarray(msgAt.start, msgAt.end), file, at);
 }
 
 const RECORD_TYPES: readonly string[] = Object.keys(STAGE_RANK);
@@ -456,32 +457,6 @@ function isString(b: Uint8Array, f: Field, s: string): boolean {
   if (f.end - f.start !== want.length) return false;
   for (let i = 0; i < want.length; i++) if (b[f.start + i] !== want[i]) return false;
   return true;
-}
-
-// The writer's payload layout, key by key; anything else takes the full decode.
-const RECORD_KEYS = ["seq", "step", "from", "to", "type", "id", "msg"].map((k) => encodeValue(k));
-
-/** Value ranges of a payload in the writer's layout (the message runs to the end), or null. */
-function recordFields(b: Buffer): Field[] | null {
-  const n = RECORD_KEYS.length;
-  // msgpackr writes an object's map header as map16 (it reserves room before it knows the size).
-  let at = b[0] === 0x80 + n ? 1 : b[0] === 0xde && b[1] === 0 && b[2] === n ? 3 : 0;
-  if (at === 0) return null;
-  const out: Field[] = [];
-  try {
-    for (let i = 0; i < RECORD_KEYS.length; i++) {
-      const key = RECORD_KEYS[i]!;
-      for (let j = 0; j < key.length; j++) if (b[at + j] !== key[j]) return null;
-      at += key.length;
-      const end = i === RECORD_KEYS.length - 1 ? b.length : skipValue(b, at);
-      if (end <= at) return null;
-      out.push({ start: at, end });
-      at = end;
-    }
-  } catch {
-    return null;
-  }
-  return out;
 }
 
 class LazyRecord implements LogRecord {
