@@ -34,6 +34,8 @@ export interface FlagSpec {
   short?: string;
   /** Parsing fails when the flag is given neither on the command line nor in the config. */
   required?: boolean;
+  /** What leaving a flag without default unset means, shown in --help as "default: <note>" (e.g. "the run's"). */
+  defaultNote?: string;
 }
 
 export interface PositionalSpec {
@@ -116,6 +118,7 @@ function checkSpec(spec: CommandSpec): void {
       shorts.add(f.short);
     }
     if (f.type === "enum" && (!f.values || f.values.length === 0)) throw new Error(`${where}: an enum needs values`);
+    if (f.defaultNote !== undefined && (f.default !== undefined || f.required)) throw new Error(`${where}: a default note is for a flag without default that is not required`);
     if (f.default !== undefined) {
       const native = f.type === "int" || f.type === "number" ? "number" : f.type === "boolean" ? "boolean" : "string";
       if (typeof f.default !== native) throw new Error(`${where}: bad default: ${JSON.stringify(f.default)} is not a ${native}`);
@@ -401,6 +404,7 @@ function flagDetails(f: FlagSpec): string {
   if (f.required) notes.push("required");
   if ((f.type === "int" || f.type === "number") && (f.min !== undefined || f.max !== undefined)) notes.push(accepted(f));
   if (f.default !== undefined && !(f.type === "boolean" && f.default === false)) notes.push(`default: ${String(f.default)}`);
+  if (f.defaultNote !== undefined) notes.push(`default: ${f.defaultNote}`);
   return notes.length ? `${f.help} (${notes.join("; ")})` : f.help;
 }
 
@@ -599,6 +603,11 @@ export function bool(args: ParsedArgs, name: string): boolean {
   const v = declared(args, name, ["boolean"]);
   if (v !== undefined && typeof v !== "boolean") throw new Error(`flag --${name} holds ${typeof v}, not a boolean`);
   return v ?? false;
+}
+
+/** Like oneOf, but undefined when the flag is unset. */
+export function optOneOf<const T extends readonly string[]>(args: ParsedArgs, name: string, values: T): T[number] | undefined {
+  return optStr(args, name) === undefined ? undefined : oneOf(args, name, values);
 }
 
 /** The enum flag's value narrowed to its declared values: `oneOf(args, "backend", ["cpu", "cuda"] as const)`. */
