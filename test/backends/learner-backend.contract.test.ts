@@ -1,0 +1,81 @@
+// Runs the LearnerBackend contract (test/backends/contract.ts) over every implementation, each
+// built by the factory the learner uses (src/runtime/backends.ts createBackend).
+import { expect, setDefaultTimeout, test } from "bun:test";
+import { createBackend } from "../../src/runtime/backends.ts";
+import { DEFAULT_RUN_CONFIG, type RunConfig } from "../../src/runtime/config.ts";
+import { generatorPrompt } from "../../src/tasks/pretrainzero/prompts.ts";
+import { type BackendCase, expectFiniteTrain, learnerBackendContract, passagesAt, sampleStep } from "./contract.ts";
+
+// ORT session builds take a while on 2 shared cores.
+setDefaultTimeout(60_000);
+
+const sim: BackendCase = {
+  name: "sim",
+  seed: 11,
+  create: (seed) => createBackend({ ...DEFAULT_RUN_CONFIG, backend: "sim", seed, design: "minmax" }),
+  template: "paper",
+  passages: 4,
+  words: 40,
+  genN: 8,
+  predN: 8,
+  rewards: "task",
+  anyPredictorPrompt: false,
+  perKeySeeding: true,
+};
+
+/** A random fixture model, full fine-tuning, short completions, several minibatches per step. */
+function modelConfig(dir: string, seed: number, temperature: number): RunConfig {
+  return {
+    ...DEFAULT_RUN_CONFIG,
+    backend: "model",
+    seed,
+    steps: 4,
+    model: { ...DEFAULT_RUN_CONFIG.model, dir, temperature, lr: 1e-3, warmup: 0, maxNewTokens: { generator: 8, predictor: 6 }, microBatch: 8 },
+  };
+}
+
+function modelCase(dir: string, temperature: number): BackendCase {
+  return {
+    name: `model (${dir}, temperature ${temperature})`,
+    seed: 3,
+    create: (seed) => createBackend(modelConfig(dir, seed, temperature)),
+    template: "compact",
+    passages: 3,
+    words: 24,
+    genN: 4,
+    predN: 4,
+    rewards: "length",
+    anyPredictorPrompt: true,
+    perKeySeeding: true,
+  };
+}
+
+learnerBackendContract(sim);
+learnerBackendContract(modelCase("fixtures/tiny-llama", DEFAULT_RUN_CONFIG.model.temperature));
+// The random tiny-qwen3 is so peaked (next-token gaps of ~60 nats) that below temperature ~4 every
+// completion is the same string whatever the seed: nothing would tell seeds or keys apart.
+learnerBackendContract(modelCase("fixtures/tiny-qwen3", 8));
+
+// Backend bug, found by the contract on tiny-qwen3 at the default temperature 0.7: when a trained
+// sequence holds a token whose log-prob at the training temperature is below about -87 (float32's
+// exp underflow; this fixture's prompt tokens reach -89), ModelBackend.train returns loss NaN and
+// gradNorm NaN and every parameter becomes NaN (the digest then never changes again). Sampling and
+// LoadedModel.logprobs are finite on the same sequence; the NaN comes from the train graph.
+test.todo("model (fixtures/tiny-qwen3, temperature 0.7): a train step stays finite on very unlikely prompt tokens", async () => {
+  const c = modelCase("fixtures/tiny-qwen3", 0.7);
+  const be = await c.create(c.seed);
+  const s = await sampleStep(c, be, 0);
+  // Every completion is "::::::::", so rewards by length are all equal and the batch is empty;
+  // give each generator group alternating advantages instead.
+  const prompts = new Map(s.gen.map((r, i) => [r.key, generatorPrompt(passagesAt(c, 0)[i]!.text, c.template)]));
+  const groups = s.gen.map((r) => ({
+    role: "generator" as const,
+    key: r.key,
+    prompt: prompts.get(r.key)!,
+    completions: r.completions,
+    rewards: r.completions.map((_, i) => i % 2),
+    advantages: r.completions.map((_, i) => (i % 2 ? 1 : -1)),
+  }));
+  const batch = { step: 0, version: 0, groups };
+  expectFiniteTrain(await be.train(batch));
+});
