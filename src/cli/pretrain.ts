@@ -4,10 +4,12 @@
 import { existsSync, readdirSync } from "node:fs";
 import { loadPassages } from "../data/corpus.ts";
 import { DEFAULT_PRETRAIN, pretrain, type PretrainOptions } from "../model/pretrain.ts";
-import { defineCommand, InputError } from "./args.ts";
+import { defineCommand, InputError, int, num, oneOf, str } from "./args.ts";
+import { CORPUS_FLAGS, OPTIMISER_FLAGS, pickFlags, readCorpus, readOptimiser, withDefaults } from "./flags/index.ts";
 import { Progress } from "./progress.ts";
 
 const D = DEFAULT_PRETRAIN;
+const DTYPES = ["BF16", "F16", "F32"] as const satisfies readonly PretrainOptions["dtype"][];
 
 export const pretrainCommand = defineCommand(
   {
@@ -24,49 +26,49 @@ export const pretrainCommand = defineCommand(
       { name: "kv-heads", type: "int", min: 1, default: D.kvHeads, help: "key/value heads (grouped-query attention)" },
       { name: "intermediate", type: "int", min: 16, default: D.intermediate, help: "SwiGLU hidden size" },
       { name: "vocab", type: "int", min: 300, default: D.vocabSize, help: "BPE vocabulary size (trained here)" },
-      { name: "lr", type: "number", min: 0, default: D.lr, help: "peak learning rate (cosine schedule)" },
-      { name: "warmup", type: "int", min: 0, default: D.warmup, help: "warm-up steps" },
+      // Pretraining always follows a cosine schedule, one batch per step: only the rate and warm-up are flags.
+      ...withDefaults(pickFlags(OPTIMISER_FLAGS, "lr", "warmup"), { lr: D.lr, warmup: D.warmup }),
       { name: "task-share", type: "number", min: 0, max: 1, default: D.taskShare, help: "share of passages also rendered as compact PretrainZero examples" },
-      { name: "corpus", type: "string", default: "factbook", help: "corpus file or folder (txt, jsonl, MediaWiki .xml[.bz2], parquet) or factbook" },
-      { name: "min-words", type: "int", min: 1, default: 20, help: "shortest passage, in words" },
-      { name: "max-words", type: "int", min: 2, default: 100, help: "longest passage, in words (longer paragraphs are split)" },
-      { name: "held-out", type: "number", min: 0, max: 0.9, default: 0.05, help: "share of documents held out from training (the eval split)" },
-      { name: "dtype", type: "enum", values: ["BF16", "F16", "F32"], default: D.dtype, help: "storage dtype of model.safetensors" },
+      // Shorter passages than a run's: a small model's sequences are short. These made fixtures/default-model.
+      ...withDefaults(CORPUS_FLAGS, { "min-words": 20, "max-words": 100 }),
+      { name: "dtype", type: "enum", values: DTYPES, default: D.dtype, help: "storage dtype of model.safetensors" },
       { name: "seed", type: "int", min: 0, default: D.seed, help: "seed for initialization, data order and rendering" },
     ],
     examples: ["bun run lm-pretrain --out fixtures/default-model", "bun run lm-pretrain --out /tmp/m --steps 20 --hidden 64 --layers 2"],
   },
   async (args) => {
-    const f = args.flags;
-    const out = f.out as string;
+    const out = str(args, "out");
     if (existsSync(out) && readdirSync(out).length > 0) throw new InputError(`--out ${out} is not empty; choose a new folder (nothing is overwritten)`);
+    const { lr, warmup } = readOptimiser(args);
+    const corpus = readCorpus(args);
     const o: PretrainOptions = {
-      seed: f.seed as number,
-      vocabSize: f.vocab as number,
-      hidden: f.hidden as number,
-      layers: f.layers as number,
-      heads: f.heads as number,
-      kvHeads: f["kv-heads"] as number,
-      intermediate: f.intermediate as number,
-      seqLen: f["seq-len"] as number,
-      batch: f.batch as number,
-      steps: f.steps as number,
-      lr: f.lr as number,
-      warmup: f.warmup as number,
+      seed: int(args, "seed"),
+      vocabSize: int(args, "vocab"),
+      hidden: int(args, "hidden"),
+      layers: int(args, "layers"),
+      heads: int(args, "heads"),
+      kvHeads: int(args, "kv-heads"),
+      intermediate: int(args, "intermediate"),
+      seqLen: int(args, "seq-len"),
+      batch: int(args, "batch"),
+      steps: int(args, "steps"),
+      lr,
+      warmup,
       weightDecay: D.weightDecay,
-      taskShare: f["task-share"] as number,
-      dtype: f.dtype as PretrainOptions["dtype"],
+      taskShare: num(args, "task-share"),
+      dtype: oneOf(args, "dtype", DTYPES),
     };
     if (o.hidden % o.heads !== 0) throw new InputError(`--hidden ${o.hidden} must be divisible by --heads ${o.heads}`);
     if (o.heads % o.kvHeads !== 0) throw new InputError(`--heads ${o.heads} must be divisible by --kv-heads ${o.kvHeads}`);
     const progress = new Progress({ total: o.steps, label: "pretrain step" });
-    const { train, heldOut } = await loadPassages(f.corpus as string, {
-      minWords: f["min-words"] as number,
-      maxWords: f["max-words"] as number,
-      heldOutFraction: f["held-out"] as number,
-      seed: 0,
+    const { train, heldOut } = await loadPassages(corpus.path, {
+      minWords: corpus.minWords,
+      maxWords: corpus.maxWords,
+      heldOutFraction: corpus.heldOut,
+      seed: corpus.seed,
+      textField: corpus.textField,
     });
-    console.log(`corpus ${f.corpus}: ${train.length} training passages, ${heldOut.length} held out`);
+    console.log(`corpus ${corpus.path}: ${train.length} training passages, ${heldOut.length} held out`);
     const r = await pretrain(train.map((p) => p.text), out, o, (s) =>
       progress.update(s.step + 1, { loss: s.loss, lr: s.lr.toExponential(2), "tokens/s": Math.round(s.tokensPerS) }),
     );
