@@ -1,8 +1,12 @@
 // `bun run corpus --inspect PATH`: read a corpus the way a run would and report documents,
 // passages, what was skipped and why, and a few sample passages.
 
-import { CORPUS_FORMATS, CorpusError, describeSkipped, openCorpus, passagesFromDocuments, type CorpusFormat, type CorpusStats, type Passage } from "../data/corpus.ts";
-import { bool, defineCommand, int, num, optInt, optStr, str, UsageError, type Command } from "./args.ts";
+import { CORPUS_FORMATS, CorpusError, describeSkipped, openCorpus, passagesFromDocuments, type CorpusStats, type Passage } from "../data/corpus.ts";
+import { DEFAULT_RUN_CONFIG } from "../runtime/config.ts";
+import { bool, defineCommand, int, oneOf, optInt, optStr, str, UsageError, type Command } from "./args.ts";
+import { CORPUS_FLAGS, pickFlags, readCorpus } from "./flags/index.ts";
+
+const FORMATS = ["auto", ...CORPUS_FORMATS] as const;
 
 export const corpusCommand: Command = defineCommand(
   {
@@ -12,13 +16,12 @@ export const corpusCommand: Command = defineCommand(
     positionals: [{ name: "PATH", help: "the corpus, when --inspect is not given" }],
     flags: [
       { name: "inspect", type: "path", help: "corpus to inspect: .txt, .jsonl, .xml[.bz2], .parquet, a directory of .txt files, or 'factbook'" },
-      { name: "format", type: "enum", values: ["auto", ...CORPUS_FORMATS], default: "auto", help: "input format (auto: from the extension, then the content)" },
-      { name: "text-field", type: "string", default: "text", help: "JSONL key or Parquet column with the text (dotted paths reach nested JSON)" },
+      { name: "format", type: "enum", values: FORMATS, default: "auto", help: "input format (auto: from the extension, then the content)" },
+      ...pickFlags(CORPUS_FLAGS, "text-field"),
       { name: "id-field", type: "string", default: "id", help: "JSONL key or Parquet column with the document id (else the line/row number)" },
       { name: "title-field", type: "string", default: "title", help: "JSONL key or Parquet column with the title" },
-      { name: "min-words", type: "int", min: 1, default: 40, help: "drop passages with fewer words" },
-      { name: "max-words", type: "int", min: 1, default: 160, help: "split longer paragraphs at sentence boundaries" },
-      { name: "held-out", type: "number", min: 0, max: 1, default: 0.05, help: "share of documents held out for evaluation" },
+      // The corpus is --inspect (or the positional), not --corpus: the rest of the group as a run reads it.
+      ...pickFlags(CORPUS_FLAGS, "min-words", "max-words", "held-out"),
       { name: "seed", type: "int", min: 0, default: 0, help: "seed of the held-out split" },
       { name: "dedupe", type: "boolean", default: true, help: "drop exact duplicate passages" },
       { name: "prose-only", type: "boolean", default: true, help: "drop paragraphs that read as lists or tables of figures" },
@@ -35,16 +38,14 @@ export const corpusCommand: Command = defineCommand(
   async (args) => {
     const path = optStr(args, "inspect") ?? args.positionals[0];
     if (path === undefined) throw new UsageError("nothing to inspect (command corpus); pass --inspect PATH, e.g. --inspect factbook");
-    const format = str(args, "format") as CorpusFormat | "auto";
-    const minWords = int(args, "min-words");
-    const maxWords = int(args, "max-words");
-    if (minWords > maxWords) throw new UsageError(`--min-words ${minWords} is above --max-words ${maxWords}; it must be at most --max-words`);
+    const format = oneOf(args, "format", FORMATS);
+    const { minWords, maxWords, heldOut, seed, textField } = readCorpus(args, { ...DEFAULT_RUN_CONFIG.corpus, path, seed: int(args, "seed") });
     const say = (s: string): void => console.log(s);
     const started = performance.now();
     const progress = bool(args, "progress") ? progressReporter(path, started) : undefined;
     const corpus = openCorpus(path, {
       format,
-      textField: str(args, "text-field"),
+      textField,
       idField: str(args, "id-field"),
       titleField: str(args, "title-field"),
       ...(progress ? { onProgress: progress.update } : {}),
@@ -55,8 +56,8 @@ export const corpusCommand: Command = defineCommand(
       split = await passagesFromDocuments(corpus, {
         minWords,
         maxWords,
-        heldOutFraction: num(args, "held-out"),
-        seed: int(args, "seed"),
+        heldOutFraction: heldOut,
+        seed,
         dedupe: bool(args, "dedupe"),
         proseOnly: bool(args, "prose-only"),
         ...(maxDocuments !== undefined ? { maxDocuments } : {}),
@@ -74,8 +75,8 @@ export const corpusCommand: Command = defineCommand(
         `no passages in ${path}: ${p.documents} documents, ${p.paragraphs} paragraphs (${s.tooShort} under ${minWords} words, ${s.notProse} not prose, ${s.markup} with markup, ${s.duplicate} duplicates); lower --min-words or pass --no-prose-only`,
       );
     }
-    if (num(args, "held-out") > 0 && p.heldOut === 0) {
-      warnings.push(`no passage is held out: the split is by document and none of the ${p.documents} documents fell in the held-out ${num(args, "held-out")}; raise --held-out or use a corpus with more documents`);
+    if (heldOut > 0 && p.heldOut === 0) {
+      warnings.push(`no passage is held out: the split is by document and none of the ${p.documents} documents fell in the held-out ${heldOut}; raise --held-out or use a corpus with more documents`);
     }
 
     const compressed = c.compression === "none" ? "" : `, ${c.compression}`;
