@@ -9,10 +9,11 @@ import { ModelBackend } from "../model/learner-backend.ts";
 import { loadModel, type LoadedModel } from "../model/model.ts";
 import { decodeValue } from "../protocol/codec.ts";
 import { newestUsableCheckpoint } from "../runtime/resume.ts";
-import { DEFAULT_RUN_CONFIG, type CorpusConfig, type RunConfig } from "../runtime/config.ts";
+import { DEFAULT_RUN_CONFIG, type CorpusConfig } from "../runtime/config.ts";
 import { openRunDir, readSavedRun } from "../runtime/run-dir.ts";
 import { TEMPLATE_NAMES, type TemplateName } from "../tasks/pretrainzero/prompts.ts";
-import { defineCommand, InputError } from "./args.ts";
+import { bool, defineCommand, InputError, int, optOneOf } from "./args.ts";
+import { CORPUS_FLAGS, MODEL_FLAGS, readCorpus, readModel, withoutDefaults } from "./flags/index.ts";
 import { Progress } from "./progress.ts";
 
 interface Subject {
@@ -22,6 +23,13 @@ interface Subject {
   template: TemplateName;
   step: number | null;
   cache?: string;
+}
+
+/** The base model's passages: as short as a model run's (src/cli/self-play.ts), which it is compared with. */
+const BASE_CORPUS: CorpusConfig = { ...DEFAULT_RUN_CONFIG.corpus, minWords: 20, maxWords: 60 };
+
+function describeCorpus(c: CorpusConfig): string {
+  return `${c.path}, ${c.minWords}-${c.maxWords} words, held-out ${c.heldOut}`;
 }
 
 async function subjectOfRun(path: string): Promise<Subject> {
@@ -53,9 +61,11 @@ export const evalCommand = defineCommand(
     summary: "Score a model or runs on held-out passages: masked-span exact-match accuracy (fixed seeded masks, greedy) and next-token loss.",
     positionals: [{ name: "RUN", help: "run folders to evaluate (their newest checkpoints), shown side by side", variadic: true }],
     flags: [
-      { name: "model", type: "path", help: "evaluate this Hugging Face folder (the base model)" },
+      // No default model: eval scores only what it is given (--model, run folders, or both).
+      ...withoutDefaults(MODEL_FLAGS, "none; the base model to evaluate, beside or instead of runs"),
       { name: "compare", type: "boolean", default: false, help: "print one table of all runs given (and --model, as the base)" },
-      { name: "corpus", type: "string", help: "corpus whose held-out split is used (default: the run's, or factbook)" },
+      // Unset: each run's own corpus, so a run is scored on the held-out split of what it trained on.
+      ...withoutDefaults(CORPUS_FLAGS, `the run's; for --model ${describeCorpus(BASE_CORPUS)}`),
       { name: "template", type: "enum", values: TEMPLATE_NAMES, help: "predictor prompt template (default: the run's, or compact)" },
       { name: "limit", type: "int", min: 1, default: 200, help: "held-out passages to use" },
       { name: "seed", type: "int", min: 0, default: 0, help: "seed of the mask set" },
@@ -69,23 +79,24 @@ export const evalCommand = defineCommand(
     ],
   },
   async (args) => {
-    const f = args.flags;
     const runs = args.positionals;
-    if (!f.model && runs.length === 0) throw new InputError("nothing to evaluate: give --model DIR and/or run folders");
+    const base = args.given.has("model") ? readModel(args).dir : undefined;
+    if (base === undefined && runs.length === 0) throw new InputError("nothing to evaluate: give --model DIR and/or run folders");
+    const limit = int(args, "limit");
+    const seed = int(args, "seed");
+    const maxNewTokens = int(args, "max-new-tokens");
     const subjects: Subject[] = [];
-    const defaults = DEFAULT_RUN_CONFIG;
-    if (f.model) {
-      const dir = f.model as string;
-      if (!existsSync(join(dir, "config.json"))) throw new InputError(`--model ${dir} is not a model folder (no config.json)`);
-      subjects.push({ label: `base (${dir})`, model: loadModel(dir, { deterministic: true }), corpus: { ...defaults.corpus, minWords: 20, maxWords: 60 }, template: "compact", step: null });
+    if (base !== undefined) {
+      if (!existsSync(join(base, "config.json"))) throw new InputError(`--model ${base} is not a model folder (no config.json)`);
+      subjects.push({ label: `base (${base})`, model: loadModel(base, { deterministic: true }), corpus: BASE_CORPUS, template: "compact", step: null });
     }
     for (const r of runs) subjects.push(await subjectOfRun(r));
     const results: { subject: Subject; result: EvalResult }[] = [];
     for (const s of subjects) {
-      const corpus = { ...s.corpus, ...(f.corpus ? { path: f.corpus as string } : {}) };
-      const template = (f.template as TemplateName | undefined) ?? s.template;
-      const key = JSON.stringify({ corpus, template, limit: f.limit, seed: f.seed, maxNew: f["max-new-tokens"] });
-      if (s.cache && !f.fresh && existsSync(s.cache)) {
+      const corpus = readCorpus(args, s.corpus);
+      const template = optOneOf(args, "template", TEMPLATE_NAMES) ?? s.template;
+      const key = JSON.stringify({ corpus, template, limit, seed, maxNew: maxNewTokens });
+      if (s.cache && !bool(args, "fresh") && existsSync(s.cache)) {
         const cached = JSON.parse(readFileSync(s.cache, "utf8")) as { key: string; result: EvalResult };
         if (cached.key === key) {
           results.push({ subject: s, result: cached.result });
@@ -94,9 +105,9 @@ export const evalCommand = defineCommand(
       }
       const { heldOut } = await loadPassages(corpus.path, { minWords: corpus.minWords, maxWords: corpus.maxWords, heldOutFraction: corpus.heldOut, seed: corpus.seed, textField: corpus.textField, cache: true });
       if (heldOut.length === 0) throw new InputError(`corpus ${corpus.path} has no held-out passages; raise its held-out share`);
-      const masks = evalMaskSet(heldOut.slice(0, f.limit as number).map((p) => p.text), f.seed as number);
+      const masks = evalMaskSet(heldOut.slice(0, limit).map((p) => p.text), seed);
       const progress = new Progress({ total: masks.length, label: `eval ${s.label}` });
-      const result = await evaluate(s.model, masks, { template, maxNewTokens: f["max-new-tokens"] as number, stopStrings: ["\n"], batch: f.batch as number }, (d) => progress.update(d));
+      const result = await evaluate(s.model, masks, { template, maxNewTokens, stopStrings: ["\n"], batch: int(args, "batch") }, (d) => progress.update(d));
       progress.done();
       if (s.cache) writeFileSync(s.cache, `${JSON.stringify({ key, result }, null, 2)}\n`);
       results.push({ subject: s, result });
