@@ -1,8 +1,8 @@
 import { BENCH_SECTIONS, type BenchRow, type EngineSection, benchRows, formatRows, parseSections, runBench } from "../engine/bench.ts";
-import type { Device } from "../engine/session.ts";
 import { type ExecBenchResult, benchExecutor } from "../exec/bench.ts";
 import { type ModelSection, modelBenchRows, runModelBench } from "../model/bench-model.ts";
-import { UsageError, bool, defineCommand, oneOf, optInt, optStr } from "./args.ts";
+import { UsageError, bool, defineCommand, optInt, optStr } from "./args.ts";
+import { DEVICE_FLAGS, pickFlags, readDevice } from "./flags/index.ts";
 
 function execRows(runs: readonly ExecBenchResult[]): BenchRow[] {
   const rows: BenchRow[] = [["== exec (Python sandbox pool)", "trivial programs through the warm pool"]];
@@ -20,7 +20,8 @@ export const benchCommand = defineCommand(
     name: "bench",
     summary: "Measure the learner's compute: GEMM and memory-bandwidth ceilings, an engine train step, generation and train steps of real decoders, and (opt-in) the Python executor pool.",
     flags: [
-      { name: "device", type: "enum", values: ["cpu", "cuda"], default: "cpu", help: "execution provider; cuda fails with the reason when unavailable (never falls back)" },
+      // Only --device: the bench sets its own threading (--threads), so --deterministic would mean nothing here.
+      ...pickFlags(DEVICE_FLAGS, "device"),
       { name: "quick", type: "boolean", default: false, help: "tiny sizes (a smoke run, not a measurement)" },
       {
         name: "only",
@@ -41,7 +42,7 @@ export const benchCommand = defineCommand(
     } catch (e) {
       throw new UsageError(`--only: ${(e as Error).message}`);
     }
-    const device = oneOf(args, "device", ["cpu", "cuda"] as const) as Device;
+    const { device } = readDevice(args);
     const quick = bool(args, "quick");
     const threads = optInt(args, "threads");
     const profileDir = optStr(args, "profile");

@@ -7,14 +7,15 @@ import { LogprobScorer } from "../model/logprobs.ts";
 import { openModelWeights } from "../model/safetensors.ts";
 import { TextTokenizer } from "../model/tokenizer.ts";
 import { checkModelDir } from "../runtime/preflight.ts";
-import { defineCommand, InputError } from "./args.ts";
+import { bool, defineCommand, InputError, int, optStr } from "./args.ts";
+import { MODEL_FLAGS, readModel, requiredFlags } from "./flags/index.ts";
 
 export const scoreCommand = defineCommand(
   {
     name: "score",
     summary: "Log-probs of a token sequence under a model: each next token, and the full vector at the last position (JSON).",
     flags: [
-      { name: "model", type: "path", required: true, help: "Hugging Face model folder (config.json, model.safetensors[.index.json], tokenizer.json)" },
+      ...requiredFlags(MODEL_FLAGS, "model"),
       { name: "ids", type: "string", help: "comma-separated token ids, e.g. 1,2,3" },
       { name: "text", type: "string", help: "text to tokenize with the model's tokenizer.json" },
       { name: "top", type: "int", min: 0, default: 10, help: "also list the N most likely next tokens" },
@@ -26,9 +27,9 @@ export const scoreCommand = defineCommand(
     ],
   },
   async (args) => {
-    const dir = args.flags.model as string;
-    const idsFlag = args.flags.ids as string | undefined;
-    const text = args.flags.text as string | undefined;
+    const { dir } = readModel(args);
+    const idsFlag = optStr(args, "ids");
+    const text = optStr(args, "text");
     if ((idsFlag === undefined) === (text === undefined)) throw new InputError("give exactly one of --ids or --text (command score); --ids takes comma-separated token ids, --text a string");
     if (idsFlag !== undefined && idsFlag.trim() === "") throw new InputError("--ids is empty (command score); accepted: comma-separated token ids, e.g. --ids 1,2,3");
     checkModelDir(dir);
@@ -51,7 +52,7 @@ export const scoreCommand = defineCommand(
     const scorer = new LogprobScorer(cfg, frozenBinding(cfg, weights, "initializer"), { deterministic: true });
     const [r] = await scorer.score([ids], { lastLogp: true });
     const last = r!.lastLogp!;
-    const top = [...last.keys()].sort((a, b) => last[b]! - last[a]!).slice(0, args.flags.top as number);
+    const top = [...last.keys()].sort((a, b) => last[b]! - last[a]!).slice(0, int(args, "top"));
     const tok = (id: number) => (tokenizer ? tokenizer.decode([id]) : undefined);
     const out = {
       model: dir,
@@ -60,7 +61,7 @@ export const scoreCommand = defineCommand(
       nextTokenLogprobs: Array.from(r!.logprobs),
       sumLogprob: r!.logprobs.reduce((a, b) => a + b, 0),
       top: top.map((id) => ({ id, logprob: last[id]!, ...(tokenizer ? { token: tok(id) } : {}) })),
-      ...((args.flags.full as boolean) ? { lastLogprobs: Array.from(last) } : {}),
+      ...(bool(args, "full") ? { lastLogprobs: Array.from(last) } : {}),
     };
     console.log(JSON.stringify(out));
     await scorer.release();
