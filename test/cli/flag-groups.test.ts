@@ -27,7 +27,7 @@ import { DEFAULT_RUN_CONFIG } from "../../src/runtime/config.ts";
 
 const D = DEFAULT_RUN_CONFIG;
 
-function parse(flags: readonly FlagSpec[], argv: string[]): ParsedArgs {
+function parse(flags: readonly FlagSpec[], argv: readonly string[]): ParsedArgs {
   const r = parseArgs({ name: "t", summary: "test", flags: [...flags] }, argv);
   if (r === "help") throw new Error("unexpected help");
   return r;
@@ -110,7 +110,7 @@ describe("device", () => {
     [["--device", "cuda"], { device: "cuda", deterministic: true }],
     [["--no-deterministic"], { device: "cpu", deterministic: false }],
     [["--deterministic=false", "--device=cuda"], { device: "cuda", deterministic: false }],
-  ])("%p", (argv, want) => {
+  ] as const)("%p", (argv, want) => {
     expect(readDevice(parse(DEVICE_FLAGS, argv))).toEqual(want);
   });
 
@@ -160,7 +160,7 @@ describe("optimiser", () => {
     [["--schedule", "constant"], { schedule: "constant" }],
     [["--warmup", "10"], { warmup: 10 }],
     [["--micro-batch", "8"], { microBatch: 8 }],
-  ])("%p", (argv, change) => {
+  ] as const)("%p", (argv, change) => {
     expect(read(...argv)).toEqual({ ...dflt, ...change });
   });
 
