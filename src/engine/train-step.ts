@@ -69,6 +69,8 @@ export function buildTrainGraph(layout: ParamLayout, optimizer: OptimizerConfig,
 export interface StepResult {
   readonly loss: number;
   readonly gradNorm: number;
+  /** Every output of the run, including those the loss builder added (e.g. the objective's statistics). */
+  readonly outputs: Readonly<Record<string, HostTensor>>;
 }
 
 type Flat = Float32Array | Float64Array;
@@ -101,8 +103,13 @@ export class Trainer {
     this.cache = new SessionCache(sessionOptions);
   }
 
+  /** The train-step graph of a bucket, as `step` runs it (`outputGrad` for gradient checks). */
+  graph(bucket: string, outputGrad = false): Graph {
+    return buildTrainGraph(this.layout, this.optimizer, this.lossFor(bucket), { dtype: this.dtype, outputGrad, name: `train_${bucket}` });
+  }
+
   session(bucket: string): Promise<EngineSession> {
-    return this.cache.get(bucket, () => buildTrainGraph(this.layout, this.optimizer, this.lossFor(bucket), { dtype: this.dtype, name: `train_${bucket}` }).toModel());
+    return this.cache.get(bucket, () => this.graph(bucket).toModel());
   }
 
   get sessionCount(): number {
@@ -125,7 +132,7 @@ export class Trainer {
     this.m = out[TRAIN_IO.mOut].data as Flat;
     this.v = out[TRAIN_IO.vOut].data as Flat;
     this.steps++;
-    return { loss: Number(out[TRAIN_IO.loss].data[0]), gradNorm: Number(out[TRAIN_IO.gradNorm].data[0]) };
+    return { loss: Number(out[TRAIN_IO.loss].data[0]), gradNorm: Number(out[TRAIN_IO.gradNorm].data[0]), outputs: out };
   }
 
   async release(): Promise<void> {
