@@ -1,9 +1,6 @@
-// Clipped GRPO surrogate (DeepSeekMath, arXiv 2402.03300) with clip-higher and token-level
-// aggregation (DAPO, arXiv 2503.14476).
-//
-// Aggregation: the batch loss is the mean of the per-token losses over ALL tokens of the batch
-// (DAPO's token-level mean), not a mean of per-sequence means, so long responses weigh in
-// proportion to their length. Backends divide each token's gradient by the batch's token count.
+// Hyperparameters of GRPO training (DeepSeekMath, arXiv 2402.03300) with DAPO's clip-higher,
+// dynamic sampling and token-level loss (arXiv 2503.14476). The objective these settings feed is
+// defined in objective.ts; batch.ts applies the advantage and dynamic-sampling settings.
 
 export interface GrpoConfig {
   /** Lower clip: ratios below 1 - epsLow stop pulling a negative-advantage token down. DAPO: 0.2. */
@@ -34,67 +31,6 @@ export const DEFAULT_GRPO: Readonly<GrpoConfig> = Object.freeze({
   maxGradNorm: 1,
   klCoef: 0,
 });
-
-export interface SurrogateTerm {
-  /** -min(r A, clip(r, 1 - epsLow, 1 + epsHigh) A) with r = exp(logRatio). */
-  loss: number;
-  /** d loss / d (new log-prob): -r A on the unclipped branch, 0 where the clip is active. */
-  dLossDLogp: number;
-  /** The clip is active (the gradient was cut). */
-  clipped: boolean;
-}
-
-/**
- * Per-token clipped surrogate. logRatio = new log-prob - behaviour log-prob. At a tie between the
- * two branches the unclipped gradient is used (the clip only binds strictly outside the range).
- */
-export function clippedSurrogate(
-  logRatio: number,
-  advantage: number,
-  epsLow: number = DEFAULT_GRPO.epsLow,
-  epsHigh: number = DEFAULT_GRPO.epsHigh,
-): SurrogateTerm {
-  const r = Math.exp(logRatio);
-  const clipped = (advantage > 0 && r > 1 + epsHigh) || (advantage < 0 && r < 1 - epsLow);
-  if (clipped) {
-    const rc = advantage > 0 ? 1 + epsHigh : 1 - epsLow;
-    return { loss: -rc * advantage, dLossDLogp: 0, clipped: true };
-  }
-  return { loss: -r * advantage, dLossDLogp: -r * advantage, clipped: false };
-}
-
-export interface SurrogateBatch {
-  /** Token-level mean loss over every token of the batch. */
-  loss: number;
-  /** Fraction of tokens with an active clip. */
-  clipFrac: number;
-  /** Per sequence, per token: d(batch loss)/d(new log-prob), already divided by the token count. */
-  grads: Float64Array[];
-}
-
-/** Token-level aggregation of clippedSurrogate over sequences; each sequence has one advantage. */
-export function surrogateBatch(
-  sequences: readonly { logRatios: ArrayLike<number>; advantage: number }[],
-  cfg: Pick<GrpoConfig, "epsLow" | "epsHigh"> = DEFAULT_GRPO,
-): SurrogateBatch {
-  let tokens = 0;
-  for (const s of sequences) tokens += s.logRatios.length;
-  const grads: Float64Array[] = [];
-  if (tokens === 0) return { loss: 0, clipFrac: 0, grads: sequences.map(() => new Float64Array(0)) };
-  let loss = 0;
-  let clippedCount = 0;
-  for (const s of sequences) {
-    const g = new Float64Array(s.logRatios.length);
-    for (let t = 0; t < g.length; t++) {
-      const term = clippedSurrogate(s.logRatios[t]!, s.advantage, cfg.epsLow, cfg.epsHigh);
-      loss += term.loss;
-      if (term.clipped) clippedCount++;
-      g[t] = term.dLossDLogp / tokens;
-    }
-    grads.push(g);
-  }
-  return { loss: loss / tokens, clipFrac: clippedCount / tokens, grads };
-}
 
 /** Merge a partial config over the defaults, rejecting values that make the loss meaningless. */
 export function grpoConfig(partial: Partial<GrpoConfig> = {}): GrpoConfig {

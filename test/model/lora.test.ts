@@ -8,8 +8,8 @@ import { TRAIN_IO, lossAndGrad } from "../../src/engine/train-step.ts";
 import { frozenBinding, randomWeights, xorshift } from "../../src/model/decoder.ts";
 import { parseDecoderConfig } from "../../src/model/hf-config.ts";
 import { LogprobScorer } from "../../src/model/logprobs.ts";
-import { surrogateBatch } from "../../src/rl/grpo.ts";
 import { LmTrainer, type TrainMode, type TrainSequence, grpoLossBuilder } from "../../src/model/lora.ts";
+import { grpoObjectiveJs } from "../../src/rl/objective-js.ts";
 
 // Worker start-up and ORT session builds take seconds on 2 shared cores.
 setDefaultTimeout(60_000);
@@ -88,24 +88,31 @@ describe("GRPO train step", () => {
     });
   }
 
-  test("the reported loss and clip fraction equal src/rl/grpo.ts surrogateBatch on the same log-probs", async () => {
+  test("the reported loss, clip fraction, tokens and KL equal the JS objective on the same log-probs", async () => {
     const trainer = new LmTrainer(cfg, base, lora, { session: { deterministic: true }, seed: 6 });
     for (let i = 0; i < trainer.params.length; i++) trainer.params[i] += 0.05 * Math.sin(i);
     const shifts = [0.05, -0.6, -0.04, 0.7, 0.0];
-    const seqs = await makeBatch(trainer, shifts);
+    const seqs = (await makeBatch(trainer, shifts)).map((s, i) => ({ ...s, referenceLogprobs: Array.from(s.behaviourLogprobs, (b, k) => b + 0.1 * Math.cos(i + k)) }));
     const scorer = new LogprobScorer(cfg, trainer.binding(), { deterministic: true });
     const lp = await scorer.score(seqs.map((s) => s.ids));
     await scorer.release();
-    const ref = surrogateBatch(
-      seqs.map((s, i) => ({
-        logRatios: Array.from(s.behaviourLogprobs, (b, k) => lp[i].logprobs[s.completionStart - 1 + k] - b),
-        advantage: s.advantage as number,
-      })),
-      { epsLow: 0.2, epsHigh: 0.28 },
+    // The completion tokens of every sequence, one after the other.
+    const cat = (f: (s: (typeof seqs)[number], i: number) => ArrayLike<number>) => seqs.flatMap((s, i) => Array.from(f(s, i)));
+    const ref = grpoObjectiveJs(
+      {
+        logprobs: cat((s, i) => lp[i].logprobs.subarray(s.completionStart - 1)),
+        behaviour: cat((s) => s.behaviourLogprobs),
+        advantages: cat((s) => Array(s.behaviourLogprobs.length).fill(s.advantage)),
+        lossMask: cat((s) => Array(s.behaviourLogprobs.length).fill(1)),
+        reference: cat((s) => s.referenceLogprobs),
+      },
+      { epsLow: 0.2, epsHigh: 0.28, klCoef: 0.3 },
     );
-    const r = await trainer.step(seqs, { lr: 0, epsLow: 0.2, epsHigh: 0.28 });
+    const r = await trainer.step(seqs, { lr: 0, epsLow: 0.2, epsHigh: 0.28, klCoef: 0.3 });
     expect(Math.abs(r.loss - ref.loss)).toBeLessThan(1e-5);
     expect(Math.abs(r.clipFrac - ref.clipFrac)).toBeLessThan(1e-6);
+    expect(Math.abs(r.kl - ref.kl)).toBeLessThan(1e-5);
+    expect(ref.kl).toBeGreaterThan(1e-4);
     expect(r.tokens).toBe(seqs.reduce((a, s) => a + s.ids.length - s.completionStart, 0));
     await trainer.release();
   });

@@ -10,7 +10,8 @@
 // step size independent of the gradient scale, so the rates read as logit units per step.
 import type { Completion, SampleRequest, SampleResponse } from "../../protocol/messages.ts";
 import type { GrpoBatch, TrainResult } from "../../rl/batch-types.ts";
-import { clippedSurrogate, grpoConfig, type GrpoConfig } from "../../rl/grpo.ts";
+import { grpoConfig, type GrpoConfig } from "../../rl/grpo.ts";
+import { clippedSurrogate } from "../../rl/objective-js.ts";
 import type { LearnerBackend } from "../../runtime/backend.ts";
 import { rng } from "../../runtime/rng.ts";
 import { MASK_TOKEN, occurrenceOffsets } from "../pretrainzero/mask.ts";
