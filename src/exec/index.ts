@@ -4,5 +4,4 @@
 export * from "./types.ts";
 export { createPythonExecutor, defaultPoolSize, resolveLimits } from "./python.ts";
 export { RuntimePool, type Runtime } from "./pool.ts";
-export { runTriplet, checkEqual, compareOutputs, checkEqualBatch, validateProposal, type ProposalVerdict, type InputResult } from "./validate.ts";
 export { hasNetworkNamespace } from "./isolation.ts";

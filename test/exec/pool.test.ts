@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { RuntimePool, type Runtime } from "../../src/exec/pool.ts";
 import { DEFAULT_LIMITS, type ExecRequest, type Verdict } from "../../src/exec/types.ts";
-import { validateProposal } from "../../src/exec/validate.ts";
+import { validate } from "../../src/tasks/azr/execute.ts";
 
 class FakeRuntime implements Runtime {
   readonly ready: Promise<number>;
@@ -76,7 +76,7 @@ describe("RuntimePool", () => {
   });
 });
 
-describe("validateProposal (logic over a scripted executor)", () => {
+describe("AZR proposal validation over a pool (logic over a scripted executor)", () => {
   test("flags an input whose two runs disagree as nondeterministic", async () => {
     let calls = 0;
     const pool = new RuntimePool({
@@ -85,16 +85,15 @@ describe("validateProposal (logic over a scripted executor)", () => {
       size: 1,
       factory: () => new FakeRuntime(0, (r) => (r.op === "parse" ? { ok: true, timeMs: 0 } : ok(String(calls++)))),
     });
-    const v = await validateProposal(pool, "def f(a):\n    return a", ["1"]);
-    expect(v.valid).toBe(false);
-    expect(v.reason?.kind).toBe("nondeterministic");
+    const v = await validate(pool, { type: "deduction", program: "def f(a):\n    return a", inputs: ["1"] });
+    expect(v.valid ? "valid" : v.reason).toMatch(/^input 1 \(1\): nondeterministic: runs gave 0 and 1$/);
     await pool.close();
   });
 
   test("rejects a proposal with no inputs without running anything", async () => {
     const pool = new RuntimePool({ language: "python", limits: { ...DEFAULT_LIMITS }, size: 1, factory: () => new FakeRuntime(0, () => ok("1")) });
-    const v = await validateProposal(pool, "def f(a):\n    return a", []);
-    expect(v).toMatchObject({ valid: false, reason: { kind: "bad_request" } });
+    const v = await validate(pool, { type: "induction", program: "def f(a):\n    return a", inputs: [] });
+    expect(v).toEqual({ valid: false, reason: "a proposal needs non-empty inputs" });
     expect(pool.stats().jobs).toBe(0);
     await pool.close();
   });
