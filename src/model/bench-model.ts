@@ -13,7 +13,7 @@ import { type WeightBinding, decoderTensorSpecs, frozenBinding, randomWeights, x
 import { GEN_IO, Generator, type GenerateRequest, buildDecodeGraph } from "./generate.ts";
 import { type DecoderConfig, loadDecoderConfig, parseDecoderConfig } from "./hf-config.ts";
 import { LM_IO, bucket } from "./logprobs.ts";
-import { LmTrainer, type TrainMode, type TrainSequence } from "./lora.ts";
+import { LmTrainer, type TrainMode, type TrainSequence } from "./lm-trainer.ts";
 import { openModelWeights } from "./safetensors.ts";
 import { SamplerScratch, sampleToken } from "./sampler.ts";
 

@@ -11,7 +11,7 @@ import type { ModelRunConfig, RunConfig } from "../runtime/config.ts";
 import type { GenerateRequest } from "./generate.ts";
 import type { LoraTarget } from "./lora.ts";
 import { loadModel, type LoadedModel } from "./model.ts";
-import type { TrainSequence } from "./lora.ts";
+import type { TrainSequence } from "./lm-trainer.ts";
 import { encodeValue, decodeValue } from "../protocol/codec.ts";
 
 export class ModelBackend implements LearnerBackend {

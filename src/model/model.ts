@@ -10,7 +10,8 @@ import type { FloatDType } from "./decoder.ts";
 import { type GenerateRequest, type GenerateResult, Generator } from "./generate.ts";
 import { type DecoderConfig, ModelError, loadDecoderConfig } from "./hf-config.ts";
 import { LogprobScorer, type ScoreOptions, type ScoreResult } from "./logprobs.ts";
-import { type LoraConfig, LmTrainer, type TrainHyper, type TrainSequence, type TrainStepResult } from "./lora.ts";
+import { LmTrainer, type TrainHyper, type TrainSequence, type TrainStepResult } from "./lm-trainer.ts";
+import type { LoraConfig } from "./lora.ts";
 import { openModelWeights } from "./safetensors.ts";
 import { TextTokenizer } from "./tokenizer.ts";
 

@@ -8,7 +8,7 @@ import { TRAIN_IO, lossAndGrad } from "../../src/engine/train-step.ts";
 import { frozenBinding, randomWeights, xorshift } from "../../src/model/decoder.ts";
 import { parseDecoderConfig } from "../../src/model/hf-config.ts";
 import { LogprobScorer } from "../../src/model/logprobs.ts";
-import { LmTrainer, type TrainMode, type TrainSequence, grpoLossBuilder } from "../../src/model/lora.ts";
+import { LmTrainer, type TrainMode, type TrainSequence, grpoLossBuilder } from "../../src/model/lm-trainer.ts";
 import { grpoObjectiveJs } from "../../src/rl/objective-js.ts";
 
 // Worker start-up and ORT session builds take seconds on 2 shared cores.
