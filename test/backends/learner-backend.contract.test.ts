@@ -60,7 +60,10 @@ learnerBackendContract(modelCase("fixtures/tiny-qwen3", 8));
 // sequence holds a token whose log-prob at the training temperature is below about -87 (float32's
 // exp underflow; this fixture's prompt tokens reach -89), ModelBackend.train returns loss NaN and
 // gradNorm NaN and every parameter becomes NaN (the digest then never changes again). Sampling and
-// LoadedModel.logprobs are finite on the same sequence; the NaN comes from the train graph.
+// LoadedModel.logprobs are finite on the same sequence; the NaN comes from the train graph, with the
+// KL penalty off: the k3 term (src/rl/objective-graph.ts) is computed at every position of the grid,
+// where prompt and padding positions carry reference 0, so d = 0 - logp reaches 89, exp(d) is
+// float32 inf, and the loss mask's 0 times inf is NaN (in the loss and in every gradient).
 test.todo("model (fixtures/tiny-qwen3, temperature 0.7): a train step stays finite on very unlikely prompt tokens", async () => {
   const c = modelCase("fixtures/tiny-qwen3", 0.7);
   const be = await c.create(c.seed);
