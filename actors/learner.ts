@@ -18,10 +18,10 @@ import { assembleBatch } from "../src/rl/batch.ts";
 import { DEFAULT_GRPO } from "../src/rl/grpo.ts";
 import type { TrainResult } from "../src/rl/batch-types.ts";
 import type { LearnerBackend } from "../src/runtime/backend.ts";
-import { scoredPerStep, type RunConfig } from "../src/runtime/config.ts";
+import type { RunConfig } from "../src/runtime/config.ts";
 import { post, type Inbound, type LearnerTiming } from "../src/runtime/host.ts";
-import type { EntropyRequest, EntropyResponse, Role } from "../src/protocol/messages.ts";
-import { generatorTrains } from "../src/tasks/baselines/masks.ts";
+import type { EntropyRequest, EntropyResponse, LogprobRequest, LogprobResponse, Role } from "../src/protocol/messages.ts";
+import { taskOf } from "../src/tasks/registry.ts";
 
 export interface LearnerDeps {
   config: RunConfig;
@@ -44,7 +44,7 @@ interface LearnerContext {
   backend: LearnerBackend;
   step: number;
   version: number;
-  queue: Inbound<SampleRequest | EntropyRequest>[];
+  queue: Inbound<LearnerRequest>[];
   rollouts: Map<string, Rollout>;
   scored: ScoredGroup[];
   passagesScored: number;
@@ -53,25 +53,31 @@ interface LearnerContext {
   clock: { sampleMs: number; trainMs: number; sampledTokens: number; completions: number };
 }
 
-type LearnerEvent = Inbound<SampleRequest> | Inbound<EntropyRequest> | Inbound<Scored>;
+/** Requests the learner serves one at a time, in arrival order. */
+type LearnerRequest = SampleRequest | EntropyRequest | LogprobRequest;
 
-type Served = { kind: "samples"; results: SampleResponse["results"] } | { kind: "entropies"; results: EntropyResponse["results"] };
+type LearnerEvent = Inbound<SampleRequest> | Inbound<EntropyRequest> | Inbound<LogprobRequest> | Inbound<Scored>;
+
+type Served =
+  | { kind: "samples"; results: SampleResponse["results"] }
+  | { kind: "entropies"; results: EntropyResponse["results"] }
+  | { kind: "logprobs"; results: LogprobResponse["results"] };
 
 /** What a restarted learner needs besides the backend's own snapshot. */
 export function learnerState(ctx: { step: number; version: number; lastStats?: StepStats }, backend: Uint8Array): Uint8Array {
   return encodeValue({ step: ctx.step, version: ctx.version, lastStats: ctx.lastStats ?? null, backend });
 }
 
+/** Roles the learner trains under the run's task. */
 export function trainRoles(config: RunConfig): Role[] {
-  // Random masking and the baselines make masks without the policy: only the predictor learns.
-  return config.design === "random" || !generatorTrains(config.task) ? ["predictor"] : ["generator", "predictor"];
+  return taskOf(config).trainRoles(config);
 }
 
 export function learnerMachine(deps: LearnerDeps) {
   return setup({
     types: { context: {} as LearnerContext, events: {} as LearnerEvent },
     actors: {
-      sample: fromPromise<{ served: Served; ms: number }, { backend: LearnerBackend; req: Inbound<SampleRequest | EntropyRequest> }>(
+      sample: fromPromise<{ served: Served; ms: number }, { backend: LearnerBackend; req: Inbound<LearnerRequest> }>(
         async ({ input }) => {
           const t0 = performance.now();
           const { backend, req } = input;
@@ -79,6 +85,9 @@ export function learnerMachine(deps: LearnerDeps) {
           if (req.type === "entropy.request") {
             if (!backend.entropies) throw new Error(`learner: the ${backend.kind} backend cannot compute entropies (task entropy)`);
             served = { kind: "entropies", results: await backend.entropies(req.prompts, req.step) };
+          } else if (req.type === "logprob.request") {
+            if (!backend.logprobs) throw new Error(`learner: the ${backend.kind} backend cannot score log-probabilities`);
+            served = { kind: "logprobs", results: await backend.logprobs(req) };
           } else {
             served = { kind: "samples", results: await backend.sample(req, req.id) };
           }
@@ -95,7 +104,7 @@ export function learnerMachine(deps: LearnerDeps) {
           scored: ctx.scored,
           config: { ...DEFAULT_GRPO, ...ctx.config.grpo },
           trainRoles: trainRoles(ctx.config),
-          advantage: ctx.config.task === "azr" ? "trr" : "group",
+          advantage: taskOf(ctx.config).advantage,
         });
         const result = await ctx.backend.train(batch);
         return { result, stats: { ...stats, ...result }, ms: performance.now() - t0 };
@@ -112,7 +121,7 @@ export function learnerMachine(deps: LearnerDeps) {
         };
         post(system, "generator", { ...v, id: messageId(context.step, "learner", "policy.version", `v${context.version}`) });
       },
-      enqueue: assign(({ context, event }) => ({ queue: [...context.queue, event as Inbound<SampleRequest | EntropyRequest>] })),
+      enqueue: assign(({ context, event }) => ({ queue: [...context.queue, event as Inbound<LearnerRequest>] })),
       storeScored: assign(({ context, event }) => {
         const s = event as Scored;
         if (s.step !== context.step) throw new Error(`learner: scored ${s.passage} is for step ${s.step}, learner is at ${context.step}`);
@@ -125,6 +134,11 @@ export function learnerMachine(deps: LearnerDeps) {
         if (served.kind === "entropies") {
           const res: EntropyResponse = { type: "entropy.response", request: req.id, step: req.step, version: context.version, results: served.results };
           post(system, req.from, { ...res, id: messageId(req.step, "learner", "entropy.response", req.id) });
+          return { queue: context.queue.slice(1) };
+        }
+        if (served.kind === "logprobs") {
+          const res: LogprobResponse = { type: "logprob.response", request: req.id, step: req.step, version: context.version, results: served.results };
+          post(system, req.from, { ...res, id: messageId(req.step, "learner", "logprob.response", req.id) });
           return { queue: context.queue.slice(1) };
         }
         const sreq = req as Inbound<SampleRequest>;
@@ -158,7 +172,7 @@ export function learnerMachine(deps: LearnerDeps) {
     },
     guards: {
       hasRequests: ({ context }) => context.queue.length > 0,
-      batchComplete: ({ context }) => context.passagesScored === scoredPerStep(context.config),
+      batchComplete: ({ context }) => context.passagesScored === taskOf(context.config).scoredPerStep(context.config),
       runComplete: ({ context }) => context.step >= context.config.steps,
     },
   }).createMachine({
@@ -189,6 +203,7 @@ export function learnerMachine(deps: LearnerDeps) {
         on: {
           "sample.request": { actions: "enqueue", target: "sampling" },
           "entropy.request": { actions: "enqueue", target: "sampling" },
+          "logprob.request": { actions: "enqueue", target: "sampling" },
           scored: { actions: "storeScored", target: "idle", reenter: true },
         },
       },
@@ -201,6 +216,7 @@ export function learnerMachine(deps: LearnerDeps) {
         on: {
           "sample.request": { actions: "enqueue" },
           "entropy.request": { actions: "enqueue" },
+          "logprob.request": { actions: "enqueue" },
           scored: { actions: "storeScored" },
         },
       },
@@ -213,6 +229,7 @@ export function learnerMachine(deps: LearnerDeps) {
         on: {
           "sample.request": { actions: "enqueue" },
           "entropy.request": { actions: "enqueue" },
+          "logprob.request": { actions: "enqueue" },
         },
       },
       finished: { type: "final" },

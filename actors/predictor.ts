@@ -1,24 +1,18 @@
-// Predictor (mask predictor / solver). For each masked paragraph (or, in Absolute Zero, each chunk
-// of solver tasks), ask the learner for G predictions per prompt (a bounded number of requests in
-// flight) and forward them to the reward actor. It never sees the hidden answers.
+// Predictor (mask predictor / solver), shared by every task. For each message the task sends it
+// (a masked paragraph, a chunk of Absolute Zero solver tasks...), the task turns it into prompts;
+// the predictor asks the learner for G completions per prompt (a bounded number of requests in
+// flight) and forwards them to the reward actor. It never sees the hidden answers.
 
 import { assign, setup } from "xstate";
-import { messageId, type Masks, type Predictions, type SamplePrompt, type SampleRequest, type SampleResponse, type Tasks } from "../src/protocol/messages.ts";
+import { messageId, type Message, type Predictions, type SampleRequest, type SampleResponse } from "../src/protocol/messages.ts";
 import type { RunConfig } from "../src/runtime/config.ts";
 import { post, type Inbound } from "../src/runtime/host.ts";
-import { predictorPrompt } from "../src/tasks/pretrainzero/prompts.ts";
+import type { PredictorWork as Work, Task } from "../src/tasks/task.ts";
 
 export interface PredictorDeps {
   config: RunConfig;
-}
-
-/** One request's worth of prompts: a masked paragraph's masks, or a chunk of AZR solver tasks. */
-interface Work {
-  step: number;
-  version: number;
-  /** Paragraph key or AZR chunk key; predictions are keyed by it. */
-  group: string;
-  prompts: SamplePrompt[];
+  /** The task's prompts per message type it sends the predictor. */
+  work: Task["predictorWork"];
 }
 
 interface PredictorContext {
@@ -30,23 +24,32 @@ interface PredictorContext {
   pending: Record<string, string>;
 }
 
-type PredictorEvent = Inbound<Masks> | Inbound<Tasks> | Inbound<SampleResponse>;
-
-function workOf(event: Masks | Tasks, config: RunConfig): Work {
-  if (event.type === "masks") {
-    return { step: event.step, version: event.version, group: event.passage, prompts: event.masks.map((x) => ({ key: x.maskId, text: predictorPrompt(x.masked, config.template) })) };
-  }
-  return { step: event.step, version: event.version, group: event.batch, prompts: event.tasks.map((t) => ({ key: t.key, text: t.prompt })) };
-}
+type PredictorEvent = Inbound<Message>;
 
 export function predictorMachine(deps: PredictorDeps) {
+  const workOf = (event: Message, config: RunConfig): Work => {
+    const make = deps.work[event.type];
+    if (!make) throw new Error(`predictor: the task sends no work as "${event.type}"`);
+    return make(event as never, config);
+  };
+  // Every message type the task sends the predictor starts a request; sample.response settles one.
+  const workEvents = Object.fromEntries(
+    Object.keys(deps.work).map((type) => [
+      type,
+      [
+        { guard: "hasNoPrompts", actions: "passEmpty" },
+        { target: ".predicting", actions: ["enqueue", "fillWindow"] },
+      ],
+    ]),
+  );
+
   return setup({
     types: { context: {} as PredictorContext, events: {} as PredictorEvent },
     actions: {
-      enqueue: assign(({ context, event }) => ({ queue: [...context.queue, workOf(event as Masks | Tasks, context.config)] })),
+      enqueue: assign(({ context, event }) => ({ queue: [...context.queue, workOf(event, context.config)] })),
       /** Nothing to predict (every mask or proposal was invalid): say so at once. */
       passEmpty: ({ context, event, system }) => {
-        const w = workOf(event as Masks | Tasks, context.config);
+        const w = workOf(event, context.config);
         const out: Predictions = { type: "predictions", step: w.step, passage: w.group, groups: [] };
         post(system, "reward", { ...out, id: messageId(w.step, "predictor", "predictions", w.group) });
       },
@@ -82,23 +85,14 @@ export function predictorMachine(deps: PredictorDeps) {
       }),
     },
     guards: {
-      hasNoPrompts: ({ event }) => (event.type === "masks" ? event.masks.length : event.type === "tasks" ? event.tasks.length : 1) === 0,
+      hasNoPrompts: ({ context, event }) => workOf(event, context.config).prompts.length === 0,
       isIdle: ({ context }) => context.inFlight === 0 && context.queue.length === 0,
     },
   }).createMachine({
     id: "predictor",
     context: { config: deps.config, queue: [], inFlight: 0, pending: {} },
     initial: "idle",
-    on: {
-      masks: [
-        { guard: "hasNoPrompts", actions: "passEmpty" },
-        { target: ".predicting", actions: ["enqueue", "fillWindow"] },
-      ],
-      tasks: [
-        { guard: "hasNoPrompts", actions: "passEmpty" },
-        { target: ".predicting", actions: ["enqueue", "fillWindow"] },
-      ],
-    },
+    on: workEvents,
     states: {
       idle: {},
       predicting: {

@@ -38,7 +38,7 @@ async function subjectOfRun(path: string): Promise<Subject> {
   const config = saved.config;
   if (config.backend !== "model") throw new InputError(`run ${dir.path} trained the simulator, not a model; accepted: runs of train with --backend model`);
   const backend = ModelBackend.load(config);
-  const { checkpoint, skipped } = newestUsableCheckpoint(join(dir.path, "checkpoints"), ["learner"]);
+  const { checkpoint, skipped } = newestUsableCheckpoint(join(dir.path, "checkpoints"), config);
   for (const s of skipped) console.error(`warning: skipping ${s.reason.startsWith("checkpoint ") ? "" : `checkpoint ${s.path}: `}${s.reason}`);
   let step: number | null = null;
   if (checkpoint) {

@@ -9,7 +9,8 @@
 
 import { trainRoles } from "../../actors/learner.ts";
 import { EpisodeLogReader, type LogHeader, type RawRecord } from "../protocol/log.ts";
-import { STAGE_RANK, type Role, type StepStats } from "../protocol/messages.ts";
+import type { Role, StepStats } from "../protocol/messages.ts";
+import { STAGE_RANK } from "../protocol/message-table.ts";
 import { groupAdvantages, isZeroVariance } from "../rl/advantages.ts";
 import { DEFAULT_GRPO } from "../rl/grpo.ts";
 import { DEFAULT_RUN_CONFIG, type RunConfig } from "../runtime/config.ts";

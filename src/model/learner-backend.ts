@@ -3,7 +3,8 @@
 // other requests ran before it; training is the clipped GRPO surrogate over the step's batch,
 // split into minibatches that each take one optimizer step.
 
-import type { Completion, EntropyResponse, SamplePrompt, SampleRequest, SampleResponse } from "../protocol/messages.ts";
+import type { Completion, EntropyResponse, LogprobRequest, LogprobResponse, SamplePrompt, SampleRequest, SampleResponse } from "../protocol/messages.ts";
+import { taskOf } from "../tasks/registry.ts";
 import type { GrpoBatch, TrainResult } from "../rl/batch-types.ts";
 import { learningRate, type LrSchedule } from "../rl/schedule.ts";
 import type { LearnerBackend } from "../runtime/backend.ts";
@@ -23,12 +24,17 @@ export class ModelBackend implements LearnerBackend {
   /** The frozen initial model, for the KL penalty (loaded only when one is asked for). */
   private reference: LoadedModel | null = null;
 
+  /** Exponential moving average of the trainable parameters, when the task scores with it (RLP). */
+  private ema: { decay: number; params: Float32Array | Float64Array } | null = null;
+
   private constructor(
     readonly model: LoadedModel,
     private readonly run: RunConfig,
     private readonly m: ModelRunConfig,
   ) {
     if (m.klCoef > 0) this.reference = loadModel(m.dir, { device: m.device, deterministic: m.deterministic, scoreTemperature: m.temperature || 1 });
+    const decay = taskOf(run).backend?.(run).emaDecay;
+    if (decay !== undefined) this.ema = { decay, params: model.parameters() };
   }
 
   static load(run: RunConfig): ModelBackend {
@@ -95,6 +101,33 @@ export class ModelBackend implements LearnerBackend {
     });
   }
 
+  /** Summed log-probability of each item's target tokens after its context's, under the policy or its EMA. */
+  async logprobs(req: LogprobRequest): Promise<LogprobResponse["results"]> {
+    const tok = this.model.tokenizer;
+    const rows = req.items.map((it) => {
+      const context = tok.encode(it.context);
+      return { key: it.key, ids: [...context, ...tok.encode(it.target)], from: context.length };
+    });
+    const score = () => this.model.logprobs(rows.map((r) => r.ids));
+    if (req.weights === "ema" && !this.ema) throw new Error(`model backend: task ${this.run.task} keeps no moving average of the weights to score with`);
+    const scored = req.weights === "ema" ? await this.model.withParameters(this.ema!.params, score) : await score();
+    return rows.map((r, j) => {
+      // logprobs[t] is log p(ids[t+1] | ids[..t]).
+      const lp = scored[j]!.logprobs;
+      let sum = 0;
+      for (let t = Math.max(r.from, 1) - 1; t < r.ids.length - 1; t++) sum += lp[t]!;
+      return { key: r.key, logprob: sum, tokens: r.ids.length - r.from };
+    });
+  }
+
+  /** ema <- decay * ema + (1 - decay) * params, after every update (RLP's slowly moving baseline, arXiv 2510.01265 §3). */
+  private updateEma(): void {
+    if (!this.ema) return;
+    const { decay, params: e } = this.ema;
+    const p = this.model.parameters();
+    for (let i = 0; i < e.length; i++) e[i] = decay * e[i]! + (1 - decay) * p[i]!;
+  }
+
   async train(batch: GrpoBatch): Promise<TrainResult> {
     const seqs: TrainSequence[] = [];
     for (const g of batch.groups) {
@@ -105,7 +138,10 @@ export class ModelBackend implements LearnerBackend {
         seqs.push({ ids: [...prompt, ...c.tokens], completionStart: prompt.length, advantage: g.advantages[i]!, behaviourLogprobs: c.logprobs });
       });
     }
-    if (seqs.length === 0) return { loss: 0, gradNorm: 0, clipFrac: 0 };
+    if (seqs.length === 0) {
+      this.updateEma();
+      return { loss: 0, gradNorm: 0, clipFrac: 0 };
+    }
     if (this.reference) {
       // Reference log-probs of the completion tokens under the initial model, at the sampling temperature.
       const scored = await this.reference.logprobs(seqs.map((q) => q.ids));
@@ -130,6 +166,7 @@ export class ModelBackend implements LearnerBackend {
       gradNorm = Math.max(gradNorm, r.gradNorm);
     }
     this.updates++;
+    this.updateEma();
     return {
       loss: tokens ? loss / tokens : 0,
       gradNorm,
@@ -139,13 +176,17 @@ export class ModelBackend implements LearnerBackend {
   }
 
   snapshot(): Uint8Array {
-    return encodeValue({ updates: this.updates, model: this.model.snapshot() });
+    return encodeValue({ updates: this.updates, model: this.model.snapshot(), ...(this.ema ? { ema: this.ema.params } : {}) });
   }
 
   restore(state: Uint8Array): void {
-    const s = decodeValue(state) as { updates: number; model: Uint8Array };
+    const s = decodeValue(state) as { updates: number; model: Uint8Array; ema?: Float32Array | Float64Array };
     this.updates = s.updates;
     this.model.restore(s.model);
+    if (this.ema) {
+      if (!s.ema || s.ema.length !== this.ema.params.length) throw new Error("model backend: the snapshot holds no moving average of the weights for this task");
+      this.ema.params = s.ema;
+    }
   }
 
   digest(): string {

@@ -53,6 +53,10 @@ export interface LoadedModel {
   restore(state: Uint8Array): void;
   /** sha256 (hex) of the trainable parameters. */
   digest(): string;
+  /** A copy of the trainable parameters. */
+  parameters(): Float32Array | Float64Array;
+  /** Runs `fn` with the trainable parameters replaced by `params` (same layout), then puts them back. */
+  withParameters<T>(params: Float32Array | Float64Array, fn: () => Promise<T>): Promise<T>;
   release(): Promise<void>;
 }
 
@@ -118,6 +122,17 @@ export function loadModel(dir: string, opts: LoadModelOptions = {}): LoadedModel
       trainer.steps = h.steps;
     },
     digest: () => createHash("sha256").update(paramBytes()).digest("hex"),
+    parameters: () => trainer.params.slice(),
+    async withParameters(params, fn) {
+      if (params.length !== trainer.params.length || params.constructor !== trainer.params.constructor) throw new ModelError(`withParameters: ${params.length} parameters do not fit this model (${trainer.params.length})`);
+      const own = trainer.params;
+      trainer.params = params;
+      try {
+        return await fn();
+      } finally {
+        trainer.params = own;
+      }
+    },
     async release() {
       await scorer.release();
       await generator.release();

@@ -16,7 +16,8 @@
 
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ACTOR_IDS, type ActorId, type Message, type MessageType, PROTOCOL_VERSION, STAGE_RANK, isActorId } from "./messages.ts";
+import { ACTOR_IDS, type ActorId, type Message, type MessageType, PROTOCOL_VERSION, isActorId } from "./messages.ts";
+import { STAGE_RANK } from "./message-table.ts";
 import { CodecError, decodeValue, describe, encodeValue, validateMessage } from "./codec.ts";
 import { mapFields, readString, readUint, type Field } from "./scan.ts";
 

@@ -2,6 +2,8 @@
 // carries a deterministic id so that duplicates (after a worker restart) can be dropped and logs
 // can be written in a canonical order.
 
+import type { TaskMessage } from "../tasks/registry.ts";
+
 export const PROTOCOL_VERSION = 1 as const;
 
 export type ActorId = "generator" | "predictor" | "reward" | "learner";
@@ -73,7 +75,7 @@ export interface ScoredGroup {
 export interface Scored {
   type: "scored";
   step: number;
-  /** Passage key; one Scored message per passage. */
+  /** The scored item's key (a paragraph, an Absolute Zero chunk...); the name is protocol version 1's. */
   passage: string;
   groups: ScoredGroup[];
 }
@@ -96,43 +98,36 @@ export interface EntropyResponse {
   results: { key: string; entropies: number[] }[];
 }
 
-export type LearnerInbound = SampleRequest | Scored | EntropyRequest;
-export type LearnerOutbound = SampleResponse | PolicyVersion | EntropyResponse;
-
-// ---- generator -> predictor: masked passages (the hidden spans never travel this way) ----
-
-export interface MaskedPassage {
-  maskId: string;
-  masked: string;
-}
-
-export interface Masks {
-  type: "masks";
+/**
+ * Log-probability of a target text after a context, under the policy or the exponential moving
+ * average of its weights (RLP's information-gain reward, arXiv 2510.01265 §3). The target's tokens
+ * are appended to the context's, never re-merged with them.
+ */
+export interface LogprobRequest {
+  type: "logprob.request";
   step: number;
   version: number;
-  passage: string;
-  masks: MaskedPassage[];
+  weights: "policy" | "ema";
+  items: { key: string; context: string; target: string }[];
 }
 
-// ---- generator -> reward: the answers and the generator's own group ----
-
-export interface MaskAnswer {
-  maskId: string;
-  /** The span as written inside \mask{}; null when the completion had no valid mask. */
-  span: string | null;
-  /** Why the mask was rejected, when it was. */
-  invalid?: string;
-}
-
-export interface Answers {
-  type: "answers";
+export interface LogprobResponse {
+  type: "logprob.response";
+  request: string;
   step: number;
-  passage: string;
-  answers: MaskAnswer[];
+  version: number;
+  /** Summed log-probability of the target's tokens, and how many there were. */
+  results: { key: string; logprob: number; tokens: number }[];
 }
 
-// ---- predictor -> reward: G predictions per mask ----
+export type LearnerInbound = SampleRequest | Scored | EntropyRequest | LogprobRequest;
+export type LearnerOutbound = SampleResponse | PolicyVersion | EntropyResponse | LogprobResponse;
 
+/**
+ * The predictor's completions of one group of prompts, to the reward actor. Every task's predictor
+ * work comes back this way. The field names are protocol version 1's, kept so recorded logs
+ * replay: `passage` is the group key and `maskId` the prompt key.
+ */
 export interface Predictions {
   type: "predictions";
   step: number;
@@ -140,58 +135,11 @@ export interface Predictions {
   groups: { maskId: string; completions: string[] }[];
 }
 
-// ---- Absolute Zero: proposer (generator) -> reward -> solver (predictor) ----
+/** Messages every task shares: the learner's channel, the predictor's output and the scores. */
+export type CoreMessage = PolicyVersion | SampleRequest | SampleResponse | EntropyRequest | EntropyResponse | LogprobRequest | LogprobResponse | Scored | Predictions;
 
-/** Parsed proposals of one proposer request; the reward actor validates them in the sandbox. */
-export interface Proposals {
-  type: "proposals";
-  step: number;
-  version: number;
-  /** The proposer request's chunk key; one Proposals, Tasks and Scored message per chunk. */
-  batch: string;
-  taskType: string;
-  proposals: {
-    /** Proposer prompt key; rollout i of it is key/g<i>. */
-    key: string;
-    rollouts: { program: string; inputs: string[]; message?: string; invalid?: string }[];
-  }[];
-}
-
-/** Solver prompts of the valid proposals of one chunk (the answers stay with the reward actor). */
-export interface Tasks {
-  type: "tasks";
-  step: number;
-  version: number;
-  batch: string;
-  tasks: { key: string; prompt: string }[];
-}
-
-/** Valid triplets of one chunk, for the proposer's reference buffers. */
-export interface Validated {
-  type: "validated";
-  step: number;
-  batch: string;
-  taskType: string;
-  triplets: { program: string; input: string; output: string; message?: string }[];
-}
-
-export type GeneratorInbound = PolicyVersion | SampleResponse | EntropyResponse | Validated;
-export type PredictorInbound = Masks | SampleResponse;
-export type RewardInbound = Answers | Predictions;
-
-export type Message =
-  | PolicyVersion
-  | SampleRequest
-  | SampleResponse
-  | EntropyRequest
-  | EntropyResponse
-  | Scored
-  | Masks
-  | Answers
-  | Predictions
-  | Proposals
-  | Tasks
-  | Validated;
+/** Every message on the wire: the core ones and those the registered tasks declare. */
+export type Message = CoreMessage | TaskMessage;
 export type MessageType = Message["type"];
 
 export interface StepStats {
@@ -226,22 +174,6 @@ export interface Envelope<M extends Message = Message> {
   to: ActorId;
   msg: M;
 }
-
-/** Canonical rank of each message type within a step; used to order logs independently of timing. */
-export const STAGE_RANK: Record<MessageType, number> = {
-  "policy.version": 0,
-  "sample.request": 1,
-  "sample.response": 2,
-  "entropy.request": 1,
-  "entropy.response": 2,
-  masks: 3,
-  proposals: 3,
-  answers: 4,
-  tasks: 4,
-  validated: 4,
-  predictions: 5,
-  scored: 6,
-};
 
 export function isActorId(x: unknown): x is ActorId {
   return typeof x === "string" && (ACTOR_IDS as readonly string[]).includes(x);

@@ -1,4 +1,4 @@
-import type { EntropyResponse, SamplePrompt, SampleRequest, SampleResponse } from "../protocol/messages.ts";
+import type { EntropyResponse, LogprobRequest, LogprobResponse, SamplePrompt, SampleRequest, SampleResponse } from "../protocol/messages.ts";
 import type { GrpoBatch, TrainResult } from "../rl/batch-types.ts";
 
 /**
@@ -11,6 +11,8 @@ export interface LearnerBackend {
   sample(req: SampleRequest, requestId: string): Promise<SampleResponse["results"]>;
   /** Per whitespace word of each passage (word 0: 0): the policy's next-token entropy at the word's first token. */
   entropies?(passages: readonly SamplePrompt[], step: number): Promise<EntropyResponse["results"]>;
+  /** Summed log-probability of each item's target after its context, under the policy or its moving average. */
+  logprobs?(req: LogprobRequest): Promise<LogprobResponse["results"]>;
   train(batch: GrpoBatch): Promise<TrainResult>;
   /** Serialized parameters and optimizer state. */
   snapshot(): Uint8Array;

@@ -4,7 +4,7 @@
 import type { ActorId } from "../protocol/messages.ts";
 import type { RewardDesign } from "../tasks/pretrainzero/rewards.ts";
 import type { TemplateName } from "../tasks/pretrainzero/prompts.ts";
-import type { TaskName } from "../tasks/baselines/masks.ts";
+import type { FlagValue } from "../cli/args.ts";
 
 export type TransportKind = "worker" | "inproc";
 
@@ -57,8 +57,10 @@ export interface CorpusConfig {
 }
 
 export interface RunConfig {
-  /** pretrainzero, or one of the paper's RL-pretraining baselines (only the predictor trains). */
-  task: TaskName;
+  /** A registered task's name (src/tasks/registry.ts). */
+  task: string;
+  /** The task's own options (its flags); keys and defaults are the task's (src/tasks/task.ts). */
+  taskOptions: Record<string, FlagValue>;
   backend: "sim" | "model";
   corpus: CorpusConfig;
   seed: number;
@@ -81,25 +83,13 @@ export interface RunConfig {
   template: TemplateName;
   sim: { genLr: number; predLr: number; maxSpanWords: number };
   model: ModelRunConfig;
-  /** Absolute Zero (task "azr"): `passages` is the number of proposer prompts per task type. */
-  azr: {
-    /** Reference triplets shown to the proposer (paper: K = 6). */
-    references: number;
-    /** The official code's penalties (-0.5 / -1) instead of the paper's 0. */
-    official: boolean;
-    /** Inputs an induction proposal writes (paper: N = 10). */
-    inductionInputs: number;
-    /** Sandboxed executors in the reward actor's pool. */
-    poolSize: number;
-    timeoutMs: number;
-    memoryMb: number;
-  };
   grpo: { epsLow: number; epsHigh: number; scaleByStd: boolean; dropZeroVariance: boolean };
   faults: FaultPlan[];
 }
 
 export const DEFAULT_RUN_CONFIG: RunConfig = {
   task: "pretrainzero",
+  taskOptions: {},
   backend: "sim",
   corpus: { path: "factbook", minWords: 40, maxWords: 160, heldOut: 0.05, seed: 0, textField: "text" },
   seed: 1,
@@ -133,16 +123,16 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     klCoef: 0,
   },
   grpo: { epsLow: 0.2, epsHigh: 0.28, scaleByStd: true, dropZeroVariance: true },
-  azr: { references: 6, official: false, inductionInputs: 10, poolSize: 1, timeoutMs: 2000, memoryMb: 256 },
   faults: [],
 };
 
-/** Scored messages the learner waits for in one step: one per paragraph, or per AZR proposer chunk. */
-export function scoredPerStep(c: RunConfig): number {
-  return c.task === "azr" ? 3 * Math.ceil(c.passages / c.chunk) : c.passages;
-}
-
-/** Episodes (generator rollouts) per step. */
-export function episodesPerStep(c: RunConfig): number {
-  return c.passages * c.genSamples;
+/**
+ * A configuration read back from a log header or a run folder: defaults for fields it predates.
+ * Logs recorded before tasks became plugins kept Absolute Zero's options under `azr`.
+ */
+export function runConfigFrom(raw: Record<string, unknown>): RunConfig {
+  const { azr, ...rest } = raw as Partial<RunConfig> & { azr?: Record<string, FlagValue> };
+  const config: RunConfig = { ...DEFAULT_RUN_CONFIG, ...rest };
+  if (raw.taskOptions === undefined && azr && config.task === "azr") config.taskOptions = { ...azr };
+  return config;
 }

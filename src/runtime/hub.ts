@@ -3,7 +3,8 @@
 // messages beyond their routing fields and the learner's policy versions.
 
 import { decodeEnvelope, encodeEnvelope } from "../protocol/codec.ts";
-import { ACTOR_IDS, STAGE_RANK, type ActorId, type Envelope, type PolicyVersion, type StepStats } from "../protocol/messages.ts";
+import { ACTOR_IDS, type ActorId, type Envelope, type PolicyVersion, type StepStats } from "../protocol/messages.ts";
+import { STAGE_RANK } from "../protocol/message-table.ts";
 import type { RunConfig, TransportKind } from "./config.ts";
 import { serveActor, type ActorFactory, type LearnerTiming } from "./host.ts";
 import { inProcessPair, workerPort, type ControlFrame, type Frame, type Port } from "./port.ts";

@@ -12,9 +12,10 @@ import { decodeValue } from "../protocol/codec.ts";
 import { EpisodeLogReader, LogError } from "../protocol/log.ts";
 import type { ActorId } from "../protocol/messages.ts";
 import { latestGoodCheckpoint, type Checkpoint } from "./checkpoint.ts";
+import { diffValues } from "./diff.ts";
 import type { RunConfig } from "./config.ts";
 import { openRunDir, readLogOwner, readSavedRun, writeLogOwner, writeSavedRun, type RunDir, type SavedRun } from "./run-dir.ts";
-import { TaskBuffers } from "../tasks/azr/buffer.ts";
+import { statefulActors, taskOf } from "../tasks/registry.ts";
 
 const refuse = (message: string): Error => Object.assign(new Error(message), { exitCode: 2 });
 
@@ -33,31 +34,22 @@ export interface ResumePlan {
   log?: { path: string; bytes: number; recreate: boolean; adopt: boolean };
 }
 
-/** Which actors a checkpoint must hold for this run. */
-export type StatefulActors = (config: RunConfig) => ActorId[];
-
-/** Each stateful actor's state, checked the way that actor restores it; a problem, or undefined. */
-const STATE_CHECKS: Partial<Record<ActorId, (bytes: Uint8Array, step: number) => string | undefined>> = {
-  learner: (bytes, step) => {
-    const v = decodeValue(bytes) as Record<string, unknown>;
-    // The backend's own bytes are checked by the backend when it restores them.
-    if (typeof v !== "object" || v === null || v.step !== step || !(v.backend instanceof Uint8Array)) return `learner.bin is not a learner state for step ${step}`;
-    return undefined;
-  },
-  // The AZR proposer's task buffers (JSON).
-  generator: (bytes) => {
-    TaskBuffers.restore(bytes);
-    return undefined;
-  },
-};
+/** The learner's state, checked the way the learner restores it; a problem, or undefined. */
+function learnerProblem(bytes: Uint8Array, step: number): string | undefined {
+  const v = decodeValue(bytes) as Record<string, unknown>;
+  // The backend's own bytes are checked by the backend when it restores them.
+  if (typeof v !== "object" || v === null || v.step !== step || !(v.backend instanceof Uint8Array)) return `learner.bin is not a learner state for step ${step}`;
+  return undefined;
+}
 
 /** A checkpoint is usable when every stateful actor's state is there and restores. */
-function checkpointProblem(ck: Checkpoint, actors: ActorId[]): string | undefined {
-  for (const id of actors) {
+function checkpointProblem(ck: Checkpoint, config: RunConfig): string | undefined {
+  const checks = taskOf(config).statefulActors;
+  for (const id of statefulActors(config)) {
     const bytes = ck.files[`${id}.bin`];
     if (!bytes) return `it has no ${id}.bin`;
     try {
-      const problem = (STATE_CHECKS[id] ?? ((b: Uint8Array) => void decodeValue(b)))(bytes, ck.manifest.step);
+      const problem = id === "learner" ? learnerProblem(bytes, ck.manifest.step) : void (checks[id] ?? decodeValue)(bytes);
       if (problem) return problem;
     } catch (e) {
       return `${id}.bin does not decode (${(e as Error).message.split("\n")[0]})`;
@@ -67,8 +59,8 @@ function checkpointProblem(ck: Checkpoint, actors: ActorId[]): string | undefine
 }
 
 /** The newest checkpoint under `root` that verifies and whose actor states decode; newer ones passed over are listed. */
-export function newestUsableCheckpoint(root: string, actors: ActorId[]): { checkpoint?: Checkpoint; skipped: ResumePlan["skipped"] } {
-  const { checkpoint, skipped } = latestGoodCheckpoint(root, (ck) => checkpointProblem(ck, actors));
+export function newestUsableCheckpoint(root: string, config: RunConfig): { checkpoint?: Checkpoint; skipped: ResumePlan["skipped"] } {
+  const { checkpoint, skipped } = latestGoodCheckpoint(root, (ck) => checkpointProblem(ck, config));
   return checkpoint ? { checkpoint, skipped } : { skipped };
 }
 
@@ -158,10 +150,10 @@ function checkLogOwner(runDir: RunDir, saved: SavedRun, log: string): boolean {
 }
 
 /** Reads and checks a run folder for resuming; changes nothing. */
-export function planResume(pathOrName: string, statefulActors: StatefulActors): ResumePlan {
+export function planResume(pathOrName: string): ResumePlan {
   const runDir = openRunDir(pathOrName);
   const saved = readSavedRun(runDir);
-  const { checkpoint, skipped } = newestUsableCheckpoint(join(runDir.path, "checkpoints"), statefulActors(saved.config));
+  const { checkpoint, skipped } = newestUsableCheckpoint(join(runDir.path, "checkpoints"), saved.config);
   let fromStep = 0;
   let actorStates: ResumePlan["actorStates"];
   if (checkpoint) {
@@ -191,4 +183,38 @@ function truncateOrCreate(path: string, bytes: number): void {
     writeFileSync(`${path}.tmp`, "");
     renameSync(`${path}.tmp`, path);
   }
+}
+
+/** Flags a resume may change; every other flag must agree with the run being resumed. */
+export const RESUME_MAY_CHANGE: readonly string[] = ["steps", "checkpoint-every", "stop-after", "transport", "log-every"];
+
+/** Flags that name the run's files, not its configuration: they can only repeat what the run has. */
+const RUN_FILE_FLAGS = new Set(["run", "runs-dir", "record"]);
+
+export interface ResumeFlags {
+  /** Flags the user set besides --resume and those a resume may change, with their values. */
+  given: { flag: string; value: unknown }[];
+  /** The resumed run's configuration with only `flag` applied on top. */
+  withFlag(flag: string): RunConfig;
+  /** --record, resolved, when given. */
+  record?: string;
+  steps?: number;
+  checkpointEvery?: number;
+}
+
+/** The resumed run's settings with the changes a resume may make; refuses a flag that disagrees with the run. */
+export function resumedSettings(saved: SavedRun, fromStep: number, flags: ResumeFlags): SavedRun {
+  const mayChange = RESUME_MAY_CHANGE.map((f) => `--${f}`).join(", ");
+  for (const { flag, value } of flags.given) {
+    if (flag === "record" && saved.record && flags.record === saved.record) continue;
+    const diff = RUN_FILE_FLAGS.has(flag) ? [] : diffValues(saved.config, flags.withFlag(flag), 1);
+    if (!RUN_FILE_FLAGS.has(flag) && diff.length === 0) continue;
+    const was = diff[0] ? ` (the run has ${diff[0].recorded})` : "";
+    throw refuse(`--${flag} ${JSON.stringify(value)} conflicts with the resumed run${was}; a resume may change only ${mayChange}`);
+  }
+  const steps = flags.steps ?? saved.config.steps;
+  if (steps <= fromStep && steps !== saved.config.steps) throw refuse(`--steps ${steps}: the run already has ${fromStep} steps done; accepted: more than ${fromStep}`);
+  const checkpointEvery = flags.checkpointEvery ?? saved.checkpointEvery;
+  if (steps === saved.config.steps && checkpointEvery === saved.checkpointEvery) return saved;
+  return { ...saved, checkpointEvery, config: { ...saved.config, steps } };
 }

@@ -5,7 +5,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { nanoid } from "nanoid";
-import type { RunConfig } from "./config.ts";
+import { runConfigFrom, type RunConfig } from "./config.ts";
 
 export interface RunDir {
   path: string;
@@ -113,11 +113,11 @@ export function readSavedRun(dir: RunDir): SavedRun {
     simulation: c.backend === "sim",
     checkpointEvery: typeof s.checkpointEvery === "number" ? s.checkpointEvery : 0,
     ...(typeof s.record === "string" ? { record: at(s.record) } : {}),
-    config: {
+    config: runConfigFrom({
       ...c,
       corpus: c.corpus.path === "factbook" ? c.corpus : { ...c.corpus, path: at(c.corpus.path) },
       model: c.backend === "model" ? { ...c.model, dir: at(c.model.dir) } : c.model,
-    },
+    }),
   };
 }
 

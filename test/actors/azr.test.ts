@@ -2,11 +2,12 @@
 // become solver tasks and buffer triplets, solutions are checked, and both roles are scored.
 
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { proposerChunks } from "../../actors/azr-proposer.ts";
-import { azrRewardMachine } from "../../actors/azr-reward.ts";
+import { proposerChunks } from "../../src/tasks/azr/proposer.machine.ts";
+import { azrRewardMachine } from "../../src/tasks/azr/reward.machine.ts";
 import { createPythonExecutor } from "../../src/exec/index.ts";
 import type { Executor } from "../../src/exec/types.ts";
-import type { Proposals, Scored, Tasks, Validated } from "../../src/protocol/messages.ts";
+import type { Scored } from "../../src/protocol/messages.ts";
+import type { Proposals, Tasks, Validated } from "../../src/tasks/azr/messages.ts";
 import { DEFAULT_RUN_CONFIG, type RunConfig } from "../../src/runtime/config.ts";
 import { TaskBuffers } from "../../src/tasks/azr/buffer.ts";
 import { hostAlone } from "../helpers/harness.ts";

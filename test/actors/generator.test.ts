@@ -1,6 +1,7 @@
 import { expect, setDefaultTimeout, test } from "bun:test";
 import { generatorFactory } from "../../actors/index.ts";
-import type { Masks, Answers, SampleRequest, Message } from "../../src/protocol/messages.ts";
+import type { SampleRequest, Message } from "../../src/protocol/messages.ts";
+import type { Masks, Answers } from "../../src/tasks/pretrainzero/messages.ts";
 import { passageOfGeneratorPrompt } from "../../src/tasks/pretrainzero/prompts.ts";
 import { SMALL } from "../helpers/configs.ts";
 import { hostAlone } from "../helpers/harness.ts";

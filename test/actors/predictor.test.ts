@@ -1,6 +1,7 @@
 import { expect, setDefaultTimeout, test } from "bun:test";
 import { predictorFactory } from "../../actors/index.ts";
-import type { Masks, Predictions, SampleRequest } from "../../src/protocol/messages.ts";
+import type { Predictions, SampleRequest } from "../../src/protocol/messages.ts";
+import type { Masks } from "../../src/tasks/pretrainzero/messages.ts";
 import { maskedOfPredictorPrompt } from "../../src/tasks/pretrainzero/prompts.ts";
 import { SMALL } from "../helpers/configs.ts";
 import { hostAlone } from "../helpers/harness.ts";

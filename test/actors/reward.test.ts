@@ -1,8 +1,10 @@
 import { expect, setDefaultTimeout, test } from "bun:test";
 import { initialTransition, transition } from "xstate";
 import { rewardFactory } from "../../actors/index.ts";
-import { rewardMachine } from "../../actors/reward.ts";
-import type { Answers, Predictions, Scored } from "../../src/protocol/messages.ts";
+import { rewardMachine } from "../../src/tasks/pretrainzero/reward.machine.ts";
+import { pretrainZeroScorer } from "../../src/tasks/pretrainzero/task.ts";
+import type { Predictions, Scored } from "../../src/protocol/messages.ts";
+import type { Answers } from "../../src/tasks/pretrainzero/messages.ts";
 import { SMALL } from "../helpers/configs.ts";
 import { hostAlone } from "../helpers/harness.ts";
 
@@ -45,7 +47,7 @@ for (const order of ["answers first", "predictions first"] as const) {
 }
 
 test("as a pure transition: answers alone are held, not scored", () => {
-  const machine = rewardMachine({ config: SMALL });
+  const machine = rewardMachine({ score: pretrainZeroScorer(SMALL) });
   const [s0] = initialTransition(machine);
   const [s1, actions] = transition(machine, s0, { ...answers, id: "a", from: "generator" });
   expect(s1.value).toBe("joining");

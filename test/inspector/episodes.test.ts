@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { extractEpisodes, loadEpisodeIndex, matchesFilter, spanHighlights, type EpisodeIndex, type RawLogRecord } from "../../src/inspector/episodes.ts";
 import { LogError, readEpisodeLog, type EpisodeLog, type LogHeader } from "../../src/protocol/log.ts";
-import type { Masks, Scored } from "../../src/protocol/messages.ts";
+import type { Scored } from "../../src/protocol/messages.ts";
+import type { Masks } from "../../src/tasks/pretrainzero/messages.ts";
 import { groupAdvantages } from "../../src/rl/advantages.ts";
 import { recordRun } from "./fixture.ts";
 

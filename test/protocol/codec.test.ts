@@ -8,7 +8,8 @@ import {
   MESSAGE_TYPES,
   validateMessage,
 } from "../../src/protocol/codec.ts";
-import { type Envelope, type MessageType, PROTOCOL_VERSION, STAGE_RANK } from "../../src/protocol/messages.ts";
+import { type Envelope, type MessageType, PROTOCOL_VERSION } from "../../src/protocol/messages.ts";
+import { STAGE_RANK } from "../../src/protocol/message-table.ts";
 import { envelopeOf, sampleMessages } from "./sample-messages.ts";
 
 // Worker start-up and ORT session builds take seconds on 2 shared cores.

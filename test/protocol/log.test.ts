@@ -12,7 +12,8 @@ import {
   readEpisodeLog,
   repairTornTail,
 } from "../../src/protocol/log.ts";
-import { type Message, type MessageType, PROTOCOL_VERSION, STAGE_RANK } from "../../src/protocol/messages.ts";
+import { type Message, type MessageType, PROTOCOL_VERSION } from "../../src/protocol/messages.ts";
+import { STAGE_RANK } from "../../src/protocol/message-table.ts";
 import { envelopeOf, sampleMessages } from "./sample-messages.ts";
 import { encodeValue } from "../../src/protocol/codec.ts";
 

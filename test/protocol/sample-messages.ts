@@ -51,6 +51,8 @@ export function sampleMessages(step = 3): Record<MessageType, Message> {
     },
     "entropy.request": { type: "entropy.request", step, version: 2, prompts: [{ key: "s3/p0", text: "The quick brown fox." }] },
     "entropy.response": { type: "entropy.response", request: "r1", step, version: 2, results: [{ key: "s3/p0", entropies: [0, 1.5, 0.25, 3] }] },
+    "logprob.request": { type: "logprob.request", step, version: 2, weights: "ema", items: [{ key: "s3/p0/t4", context: "The quick brown", target: " fox" }] },
+    "logprob.response": { type: "logprob.response", request: "r2", step, version: 2, results: [{ key: "s3/p0/t4", logprob: -2.5, tokens: 1 }] },
     proposals: {
       type: "proposals",
       step,
@@ -90,6 +92,8 @@ export const ROUTES: Record<MessageType, [ActorId, ActorId]> = {
   "sample.response": ["learner", "predictor"],
   "entropy.request": ["generator", "learner"],
   "entropy.response": ["learner", "generator"],
+  "logprob.request": ["reward", "learner"],
+  "logprob.response": ["learner", "reward"],
   proposals: ["generator", "reward"],
   tasks: ["reward", "predictor"],
   validated: ["reward", "generator"],

@@ -17,7 +17,7 @@ import { readEpisodeLog } from "../../src/protocol/log.ts";
 import { ACTOR_IDS } from "../../src/protocol/messages.ts";
 import { DEFAULT_RUN_CONFIG, type RunConfig } from "../../src/runtime/config.ts";
 import { replayActor } from "../../src/runtime/replay.ts";
-import { TASK_NAMES } from "../../src/tasks/baselines/masks.ts";
+import { TASK_NAMES } from "../../src/tasks/registry.ts";
 
 setDefaultTimeout(240_000);
 

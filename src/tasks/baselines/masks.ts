@@ -4,20 +4,9 @@
 // whose first token is among the policy's most uncertain predictions).
 
 import type { Rng } from "../../runtime/rng.ts";
+import type { LocalMask } from "../pretrainzero/generator.machine.ts";
 import { MASK_TOKEN, maskPassage } from "../pretrainzero/mask.ts";
 
-export type TaskName = "pretrainzero" | "random-span" | "next-token" | "entropy" | "azr";
-export const TASK_NAMES: readonly TaskName[] = ["pretrainzero", "random-span", "next-token", "entropy", "azr"];
-
-/** Tasks whose generator role is the policy itself (so it is trained). */
-export function generatorTrains(task: TaskName): boolean {
-  return task === "pretrainzero" || task === "azr";
-}
-
-export interface LocalMask {
-  span: string;
-  masked: string;
-}
 
 const EDGE_PUNCT = /^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu;
 

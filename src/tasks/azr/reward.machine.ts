@@ -1,20 +1,22 @@
-// Absolute Zero reward (the reward actor under --task azr); the sandboxed executor lives here.
+// Absolute Zero reward (the reward actor of task azr); the sandboxed executor lives here.
 // Proposals are validated (parse, bans, determinism, limits); valid ones become solver tasks for the
 // predictor and triplets for the proposer's buffers. Predictions are checked in the sandbox, and
 // one scored message per proposer chunk carries both roles' rewards, tagged with the task type.
 // Executor work is asynchronous, so jobs run one at a time from a queue, in arrival order.
 
 import { assign, fromPromise, setup } from "xstate";
-import type { Executor } from "../src/exec/types.ts";
-import { messageId, type Predictions, type Proposals, type Scored, type ScoredGroup, type Tasks, type Validated } from "../src/protocol/messages.ts";
-import type { RunConfig } from "../src/runtime/config.ts";
-import { post, type Inbound } from "../src/runtime/host.ts";
-import { rng } from "../src/runtime/rng.ts";
-import { checkSolutionBatch, solverTask, validateBatch, type SolverHidden } from "../src/tasks/azr/execute.ts";
-import { parseSolution } from "../src/tasks/azr/parse.ts";
-import { solverPrompt } from "../src/tasks/azr/prompts.ts";
-import { invalidProposalReward, learnabilityReward, solverReward, solveRate } from "../src/tasks/azr/rewards.ts";
-import type { AzrTaskType, Proposal, SolverTask } from "../src/tasks/azr/types.ts";
+import type { Executor } from "../../exec/types.ts";
+import { messageId, type Predictions, type Scored, type ScoredGroup } from "../../protocol/messages.ts";
+import type { Proposals, Tasks, Validated } from "./messages.ts";
+import { azrOptions } from "./options.ts";
+import type { RunConfig } from "../../runtime/config.ts";
+import { post, type Inbound } from "../../runtime/host.ts";
+import { rng } from "../../runtime/rng.ts";
+import { checkSolutionBatch, solverTask, validateBatch, type SolverHidden } from "./execute.ts";
+import { parseSolution } from "./parse.ts";
+import { solverPrompt } from "./prompts.ts";
+import { invalidProposalReward, learnabilityReward, solverReward, solveRate } from "./rewards.ts";
+import type { AzrTaskType, Proposal, SolverTask } from "./types.ts";
 
 export interface AzrRewardDeps {
   config: RunConfig;
@@ -76,7 +78,7 @@ async function validateChunk(ctx: AzrRewardContext, msg: Proposals): Promise<{ s
 /** Check every prediction of a chunk and score both roles. */
 async function scoreChunk(ctx: AzrRewardContext, state: ChunkState, preds: Predictions): Promise<Scored> {
   const type = state.proposals.taskType as AzrTaskType;
-  const official = ctx.config.azr.official;
+  const official = azrOptions(ctx.config).official;
   const items = preds.groups.flatMap((g) => {
     const t = state.tasks[g.maskId];
     if (!t) throw new Error(`azr reward: predictions for unknown task ${g.maskId}`);

@@ -1,17 +1,19 @@
-// Absolute Zero proposer (the generator actor under --task azr). Per step and task type: show the
+// Absolute Zero proposer (the generator actor of task azr). Per step and task type: show the
 // policy K reference triplets from its buffer, ask for proposals (bounded requests in flight), parse
 // them, and send them to the reward actor, which validates them in the sandbox. Valid triplets come
 // back as `validated` and grow the buffers, which are checkpointed at every step start.
 
 import { assign, setup } from "xstate";
-import { messageId, type PolicyVersion, type Proposals, type SampleRequest, type SampleResponse, type Validated } from "../src/protocol/messages.ts";
-import type { RunConfig } from "../src/runtime/config.ts";
-import { post, type Inbound } from "../src/runtime/host.ts";
-import { rng } from "../src/runtime/rng.ts";
-import { TaskBuffers } from "../src/tasks/azr/buffer.ts";
-import { parseProposal } from "../src/tasks/azr/parse.ts";
-import { inductionProgram, proposerPrompt } from "../src/tasks/azr/prompts.ts";
-import { AZR_TASK_TYPES, type AzrTaskType } from "../src/tasks/azr/types.ts";
+import { messageId, type PolicyVersion, type SampleRequest, type SampleResponse } from "../../protocol/messages.ts";
+import type { Proposals, Validated } from "./messages.ts";
+import { azrOptions } from "./options.ts";
+import type { RunConfig } from "../../runtime/config.ts";
+import { post, type Inbound } from "../../runtime/host.ts";
+import { rng } from "../../runtime/rng.ts";
+import { TaskBuffers } from "./buffer.ts";
+import { parseProposal } from "./parse.ts";
+import { inductionProgram, proposerPrompt } from "./prompts.ts";
+import { AZR_TASK_TYPES, type AzrTaskType } from "./types.ts";
 
 export interface ProposerDeps {
   config: RunConfig;
@@ -56,7 +58,7 @@ export function proposerChunks(config: RunConfig, buffers: TaskBuffers, step: nu
     for (let i = 0; i < config.passages; i++) {
       const r = rng({ seed: config.seed, step, role: "azr-references", item: `${type}/${i}` });
       // Induction writes inputs for a program taken from the deduction buffer (as the paper does).
-      const refs = buffers.references(type === "induction" ? "deduction" : type, config.azr.references, r);
+      const refs = buffers.references(type === "induction" ? "deduction" : type, azrOptions(config).references, r);
       items.push({
         key: `s${step}/${type}/${i}`,
         prompt: proposerPrompt(type, refs, config.template),
@@ -115,7 +117,7 @@ export function proposerMachine(deps: ProposerDeps) {
               const p = parseProposal(chunk.type, c.text, {
                 template: context.config.template,
                 ...(item.program !== undefined ? { program: item.program } : {}),
-                inductionInputs: context.config.azr.inductionInputs,
+                inductionInputs: azrOptions(context.config).inductionInputs,
               });
               return "invalid" in p
                 ? { program: "", inputs: [], invalid: p.invalid }

@@ -1,21 +1,21 @@
-// Reward. Joins each paragraph's hidden spans (from the generator) with its predictions (from the
-// predictor), scores both roles, and sends one scored message per paragraph to the learner.
+// Mask reward (the reward actor of PretrainZero, its baselines and RPT). Joins each paragraph's
+// hidden spans (from the generator) with its predictions (from the predictor), scores both roles
+// with the task's scorer, and sends one scored message per paragraph to the learner.
 
 import { assign, setup } from "xstate";
-import { messageId, type Answers, type Predictions, type Scored } from "../src/protocol/messages.ts";
-import type { RunConfig } from "../src/runtime/config.ts";
-import { post, type Inbound } from "../src/runtime/host.ts";
-import { scorePassage } from "../src/tasks/pretrainzero/score.ts";
-import type { RewardDesign } from "../src/tasks/pretrainzero/rewards.ts";
+import { messageId, type Predictions, type Scored, type ScoredGroup } from "../../protocol/messages.ts";
+import { post, type Inbound } from "../../runtime/host.ts";
+import type { Answers } from "./messages.ts";
+
+/** Scores one paragraph: both roles' groups from its hidden spans and its predictions. */
+export type MaskScorer = (answers: Answers, predictions: Predictions) => ScoredGroup[];
 
 export interface RewardDeps {
-  config: RunConfig;
-  /** Overrides config.design; replay uses it to ask "what if the reward had been different". */
-  design?: RewardDesign;
+  score: MaskScorer;
 }
 
 interface RewardContext {
-  design: RewardDesign;
+  score: MaskScorer;
   answers: Record<string, Answers>;
   predictions: Record<string, Predictions>;
 }
@@ -35,12 +35,7 @@ export function rewardMachine(deps: RewardDeps) {
       scoreAndSend: ({ context, event, system }) => {
         const answers = context.answers[event.passage]!;
         const predictions = context.predictions[event.passage]!;
-        const groups = scorePassage({
-          passageKey: answers.passage,
-          masks: answers.answers.map((a) => ({ maskKey: a.maskId, span: a.span, masked: a.span === null ? null : "" })),
-          predictions: new Map(predictions.groups.map((g) => [g.maskId, g.completions])),
-          design: context.design,
-        });
+        const groups = context.score(answers, predictions);
         const scored: Scored = { type: "scored", step: answers.step, passage: answers.passage, groups };
         post(system, "learner", { ...scored, id: messageId(scored.step, "reward", "scored", scored.passage) });
       },
@@ -57,7 +52,7 @@ export function rewardMachine(deps: RewardDeps) {
     },
   }).createMachine({
     id: "reward",
-    context: { design: deps.design ?? deps.config.design, answers: {}, predictions: {} },
+    context: { score: deps.score, answers: {}, predictions: {} },
     initial: "joining",
     states: {
       joining: {

@@ -1,35 +1,41 @@
-// Generator (mask generator / proposer). Per step: take the step's paragraphs, ask the learner for
-// n rollouts each (a bounded number of requests in flight), parse the masks, send the masked
-// paragraphs to the predictor and the hidden spans to the reward actor. Baseline tasks make their
-// masks here instead: at random, or (entropy) from the learner's per-word uncertainty.
+// Mask generator (the generator actor of PretrainZero, its baselines and RPT). Per step: take the
+// step's paragraphs, get n masks of each from the task's mask source, send the masked paragraphs
+// to the predictor and the hidden spans to the reward actor. The source is the policy itself
+// (PretrainZero: n rollouts per paragraph, a bounded number of requests in flight), a rule that
+// needs no policy (random span, next token), or a rule over the learner's per-word entropies.
 
 import { assign, setup } from "xstate";
-import { chunked, passagesForStep, type StepPassage } from "../src/data/passages.ts";
-import {
-  messageId,
-  type EntropyRequest,
-  type EntropyResponse,
-  type MaskAnswer,
-  type MaskedPassage,
-  type PolicyVersion,
-  type SampleRequest,
-  type SampleResponse,
-} from "../src/protocol/messages.ts";
+import { chunked, passagesForStep, type StepPassage } from "../../data/passages.ts";
+import { messageId, type EntropyRequest, type EntropyResponse, type PolicyVersion, type SampleRequest, type SampleResponse } from "../../protocol/messages.ts";
+import type { MaskAnswer, MaskedPassage } from "./messages.ts";
 import type { AnyActorRef } from "xstate";
-import { rng } from "../src/runtime/rng.ts";
-import { entropyMask, nextTokenMask, randomSpanMask, type LocalMask } from "../src/tasks/baselines/masks.ts";
-import type { RunConfig } from "../src/runtime/config.ts";
-import { post, type Inbound } from "../src/runtime/host.ts";
-import { generatorPrompt } from "../src/tasks/pretrainzero/prompts.ts";
-import { masksForPassage } from "../src/tasks/pretrainzero/score.ts";
+import { rng, type Rng } from "../../runtime/rng.ts";
+import type { RunConfig } from "../../runtime/config.ts";
+import { post, type Inbound } from "../../runtime/host.ts";
+import { generatorPrompt } from "./prompts.ts";
+import { masksForPassage } from "./score.ts";
+
+/** A mask cut by a rule: the hidden span and the text the predictor sees. */
+export interface LocalMask {
+  span: string;
+  masked: string;
+}
+
+/** Where a paragraph's n masks come from. `rngRole` names the rule's random stream. */
+export type MaskSource =
+  | { kind: "policy" }
+  | { kind: "rule"; rngRole: string; make(passage: string, r: Rng): LocalMask | null }
+  | { kind: "entropy"; rngRole: string; make(passage: string, entropies: readonly number[], r: Rng): LocalMask | null };
 
 export interface GeneratorDeps {
   config: RunConfig;
   corpus: readonly string[];
+  source: MaskSource;
 }
 
 interface GeneratorContext {
   config: RunConfig;
+  source: MaskSource;
   corpus: readonly string[];
   step: number;
   version: number;
@@ -90,7 +96,7 @@ export function generatorMachine(deps: GeneratorDeps) {
         let { nextChunk, inFlight } = context;
         while (inFlight < context.config.window && nextChunk < context.chunks.length) {
           const chunk = context.chunks[nextChunk]!;
-          if (context.config.task === "entropy") {
+          if (context.source.kind === "entropy") {
             const req: EntropyRequest = { type: "entropy.request", step: context.step, version: context.version, prompts: chunk.map((p) => ({ key: p.key, text: p.text })) };
             post(system, "learner", { ...req, id: messageId(context.step, "generator", "entropy.request", `c${nextChunk}`) });
           } else {
@@ -131,29 +137,29 @@ export function generatorMachine(deps: GeneratorDeps) {
       },
       emitEntropyMasks: ({ context, event, system }) => {
         const res = event as EntropyResponse;
+        const source = context.source;
+        if (source.kind !== "entropy") throw new Error(`generator: entropy response ${res.request} to a ${source.kind} mask source`);
         for (const r of res.results) {
           const passage = context.passages.get(r.key);
           if (passage === undefined) throw new Error(`generator: response ${res.request} names unknown passage ${r.key}`);
           postLocalMasks(system, context, r.key, (i) =>
-            entropyMask(passage, r.entropies, rng({ seed: context.config.seed, step: context.step, role: "entropy-pick", item: r.key, sample: i })),
+            source.make(passage, r.entropies, rng({ seed: context.config.seed, step: context.step, role: source.rngRole, item: r.key, sample: i })),
           );
         }
       },
-      /** Baselines that need no policy: every paragraph's masks at once. */
-      emitLocalMasks: ({ context, system }) => {
-        const task = context.config.task;
+      /** Rules that need no policy: every paragraph's masks at once. */
+      emitRuleMasks: ({ context, system }) => {
+        const source = context.source;
+        if (source.kind !== "rule") return;
         for (const [key, passage] of context.passages) {
-          postLocalMasks(system, context, key, (i) => {
-            const r = rng({ seed: context.config.seed, step: context.step, role: task, item: key, sample: i });
-            return task === "random-span" ? randomSpanMask(passage, r, context.config.maxOccurrences) : nextTokenMask(passage, r);
-          });
+          postLocalMasks(system, context, key, (i) => source.make(passage, rng({ seed: context.config.seed, step: context.step, role: source.rngRole, item: key, sample: i })));
         }
       },
       settleResponse: assign(({ context }) => ({ inFlight: context.inFlight - 1, answered: context.answered + 1 })),
     },
     guards: {
       isFinalVersion: ({ context, event }) => (event as PolicyVersion).step >= context.config.steps,
-      isLocalTask: ({ context }) => context.config.task === "random-span" || context.config.task === "next-token",
+      isRuleSource: ({ context }) => context.source.kind === "rule",
       isCurrentStep: ({ context, event }) => event.step === context.step,
       allAnswered: ({ context }) => context.answered === context.chunks.length,
     },
@@ -161,6 +167,7 @@ export function generatorMachine(deps: GeneratorDeps) {
     id: "generator",
     context: {
       config: deps.config,
+      source: deps.source,
       corpus: deps.corpus,
       step: -1,
       version: -1,
@@ -176,7 +183,7 @@ export function generatorMachine(deps: GeneratorDeps) {
         on: {
           "policy.version": [
             { guard: "isFinalVersion", target: "finished" },
-            { guard: "isLocalTask", actions: ["beginStep", "emitLocalMasks"] },
+            { guard: "isRuleSource", actions: ["beginStep", "emitRuleMasks"] },
             { target: "sampling", actions: ["beginStep", "fillWindow"] },
           ],
         },

@@ -1,0 +1,74 @@
+// PretrainZero (arXiv 2512.03442) as a task, and the pieces its baselines and RPT share: the mask
+// generator and mask reward machines, the masks/answers messages and the predictor's prompts.
+
+import { trainPassages } from "../../data/train-passages.ts";
+import type { Predictions } from "../../protocol/messages.ts";
+import type { RunConfig } from "../../runtime/config.ts";
+import type { ActorFactory } from "../../runtime/host.ts";
+import type { PredictorWork, Task } from "../task.ts";
+import type { MaskSource } from "./generator.machine.ts";
+import { MASK_MESSAGES, type Answers, type Masks } from "./messages.ts";
+import { predictorPrompt } from "./prompts.ts";
+import type { MaskScorer } from "./reward.machine.ts";
+import { scorePassage } from "./score.ts";
+
+/** The predictor's prompts for a paragraph's masks, made by `prompt`. */
+export function maskWork(prompt: (masked: string, config: RunConfig) => string) {
+  return (m: Masks, config: RunConfig): PredictorWork => ({
+    step: m.step,
+    version: m.version,
+    group: m.passage,
+    prompts: m.masks.map((x) => ({ key: x.maskId, text: prompt(x.masked, config) })),
+  });
+}
+
+/** A generator actor over the run's training paragraphs, with masks from `source`. */
+export function maskGenerator(source: (config: RunConfig) => MaskSource): ActorFactory {
+  return async (env) => {
+    const { generatorMachine } = await import("./generator.machine.ts");
+    return generatorMachine({ config: env.config, corpus: await trainPassages(env.config), source: source(env.config) });
+  };
+}
+
+/** A reward actor that joins each paragraph's answers and predictions and scores them with `scorer`. */
+export function maskReward(scorer: (config: RunConfig) => MaskScorer | Promise<MaskScorer>): ActorFactory {
+  return async (env) => {
+    const { rewardMachine } = await import("./reward.machine.ts");
+    return rewardMachine({ score: await scorer(env.config) });
+  };
+}
+
+/** PretrainZero's scorer: exact match for the predictor, the run's reward design for the generator. */
+export function pretrainZeroScorer(config: RunConfig): MaskScorer {
+  return (answers: Answers, predictions: Predictions) =>
+    scorePassage({
+      passageKey: answers.passage,
+      masks: answers.answers.map((a) => ({ maskKey: a.maskId, span: a.span, masked: a.span === null ? null : "" })),
+      predictions: new Map(predictions.groups.map((g) => [g.maskId, g.completions])),
+      design: config.design,
+    });
+}
+
+/** The mask family's shared declarations; a task overrides what differs. */
+export const MASK_TASK_BASE = {
+  defaults: {},
+  flags: [],
+  usesCorpus: true,
+  advantage: "group",
+  scoredPerStep: (c: RunConfig) => c.passages,
+  episodesPerStep: (c: RunConfig) => c.passages * c.genSamples,
+  statefulActors: {},
+  messages: MASK_MESSAGES,
+  inspector: { episodeTypes: ["sample.request", "sample.response", "entropy.request", "entropy.response", "masks", "answers", "predictions", "scored", "policy.version"] },
+} as const satisfies Partial<Task>;
+
+export const PRETRAINZERO: Task = {
+  ...MASK_TASK_BASE,
+  name: "pretrainzero",
+  summary: "PretrainZero: the policy masks a span of each paragraph (\\mask{}) and predicts masked spans (\\boxed{}); both roles train",
+  simulator: true,
+  // Random masking (design random) leaves the generator untrained.
+  trainRoles: (c) => (c.design === "random" ? ["predictor"] : ["generator", "predictor"]),
+  predictorWork: { masks: maskWork((masked, c) => predictorPrompt(masked, c.template)) },
+  actors: { generator: maskGenerator(() => ({ kind: "policy" })), reward: maskReward(pretrainZeroScorer) },
+};
