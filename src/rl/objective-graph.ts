@@ -4,7 +4,7 @@
 
 import type { DType } from "../engine/dtype.ts";
 import type { Graph, Tensor } from "../engine/graph.ts";
-import { add, cast, div, exp, greater, less, mul, reduceSum, sub, where } from "../engine/ops/index.ts";
+import { add, cast, div, equal, exp, greater, less, mul, reduceSum, sub, where } from "../engine/ops/index.ts";
 import { minimum } from "../engine/ops/support.ts";
 import { type HostTensor, hostTensor } from "../engine/session.ts";
 import type { ObjectiveHyper, ObjectiveInputs, ObjectiveStats } from "./objective.ts";
@@ -51,7 +51,14 @@ export function grpoObjectiveGraph(logp: Tensor, x: ObjectiveGraphInputs): Objec
   const g = logp.graph;
   const dt = logp.dtype;
   const adv = x.advantages;
-  const r = exp(sub(logp, x.behaviour));
+  // Only loss tokens reach the sums, but the masking is a multiply by m, and 0 * inf is NaN (in the
+  // value and in every gradient). Prompt and padding positions carry behaviour and reference 0
+  // while their log-probs can be far below -88, where exp of the differences overflows float32. So
+  // both exponents are selected to 0 outside the mask before exp; inside it nothing changes.
+  // (The test is m = 0, as objective-js.ts skips a token.)
+  const outside = equal(x.lossMask, g.scalar(0, dt));
+  const masked = (t: Tensor) => where(outside, g.scalar(0, dt), t);
+  const r = exp(masked(sub(logp, x.behaviour)));
   const hi = add(x.epsHigh, 1);
   const lo = sub(1, x.epsLow);
   const f = (b: Tensor) => cast(b, dt);
@@ -66,7 +73,7 @@ export function grpoObjectiveGraph(logp: Tensor, x: ObjectiveGraphInputs): Objec
   const denom = sub(0, minimum(sub(0, tokens), g.scalar(-1, dt))); // max(tokens, 1)
   const surrogate = div(sub(0, reduceSum(mul(term, x.lossMask), all)), denom);
   const clipFrac = div(reduceSum(mul(clippedF, x.lossMask), all), denom);
-  const d = sub(x.reference, logp);
+  const d = masked(sub(x.reference, logp));
   const k3 = sub(sub(exp(d), d), 1);
   const kl = div(reduceSum(mul(k3, x.lossMask), all), denom);
   return { loss: add(surrogate, mul(x.klCoef, kl)), clipFrac, tokens, kl };
