@@ -45,6 +45,27 @@ function inputs(seed: number, o: { ratio: [number, number]; adv: [number, number
   return { logprobs, behaviour, advantages, lossMask, reference };
 }
 
+/**
+ * `x` with its masked tokens made like the learner's prompt and padding positions at their worst:
+ * behaviour and reference 0 (what the trainer feeds there) under log-probs of -1000, so
+ * exp(reference - logp) overflows even float64; every third one instead has behaviour -1000 under
+ * log-prob -1, so exp(logp - behaviour) does. Outside the mask nothing may notice.
+ */
+function withHostileMasked(x: Inputs): Inputs {
+  const logprobs = x.logprobs.slice();
+  const behaviour = x.behaviour.slice();
+  const reference = x.reference.slice();
+  let k = 0;
+  for (let i = 0; i < N; i++) {
+    if (x.lossMask[i] !== 0) continue;
+    const ratio = k++ % 3 === 2;
+    logprobs[i] = ratio ? -1 : -1000;
+    behaviour[i] = ratio ? -1000 : 0;
+    reference[i] = 0;
+  }
+  return { ...x, logprobs, behaviour, reference };
+}
+
 const DAPO = { epsLow: 0.2, epsHigh: 0.28 };
 const ROWS: Row[] = [
   {
@@ -82,6 +103,12 @@ const ROWS: Row[] = [
     inputs: inputs(6, { ratio: [-1, 1], adv: [-1, 1], masked: 0.5 }),
     hp: { epsLow: 0.1, epsHigh: 0.5, klCoef: 0.05 },
     is: (r) => r.clipFrac > 0 && r.tokens < N,
+  },
+  {
+    name: "masked tokens whose exponents overflow (log-prob -1000 under reference 0): finite, as if absent",
+    inputs: withHostileMasked(inputs(8, { ratio: [-0.6, 0.6], adv: [-2, 2], masked: 0.4 })),
+    hp: { ...DAPO, klCoef: 0.7 },
+    is: (r) => r.tokens > 0 && r.tokens < N - 2 && r.clipFrac > 0 && r.kl > 0.01,
   },
   {
     name: "empty mask: zeros, not NaN",
