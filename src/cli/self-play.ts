@@ -57,7 +57,7 @@ function resumeFlags(args: ParsedArgs, saved: SavedRun): ResumeFlags {
   const absolute = (c: RunConfig): RunConfig => ({
     ...c,
     corpus: c.corpus.path === "factbook" ? c.corpus : { ...c.corpus, path: resolve(c.corpus.path) },
-    model: { ...c.model, dir: resolve(shippedPath(c.model.dir)) },
+    model: c.backend === "model" ? { ...c.model, dir: resolve(shippedPath(c.model.dir)) } : c.model,
   });
   const base = { config: saved.config, checkpointEvery: saved.checkpointEvery };
   const record = optStr(args, "record");

@@ -4,6 +4,7 @@
 
 import { decodeEnvelope, encodeEnvelope, encodeEnvelopeAround, encodeValue, peekEnvelope } from "../protocol/codec.ts";
 import { mapFields, readString } from "../protocol/scan.ts";
+import { MESSAGE_FIELDS } from "../protocol/message-table.ts";
 import type { EpisodeLog, LogRecord } from "../protocol/log.ts";
 import { PROTOCOL_VERSION, type ActorId, type Envelope, type PolicyVersion, type SampleResponse } from "../protocol/messages.ts";
 import type { RunConfig } from "./config.ts";
@@ -64,9 +65,9 @@ export async function replayActor(opts: ReplayOptions): Promise<ReplayResult> {
   const perStep = new Map<number, ReplayStep>();
   let fed = 0;
   let compared = 0;
-  // Inbound records by recorded index. Sample responses wait only for their request; the rest also
-  // for the step frontier, so they are taken from `byStep` as it advances.
-  const isResponse = (i: number) => inbound[i]!.type === "sample.response";
+  // Inbound records by recorded index. Responses (messages answering a `request`) wait only for
+  // their request; the rest also for the step frontier, so they are taken from `byStep` as it advances.
+  const isResponse = (i: number) => RESPONSE_TYPES.has(inbound[i]!.type);
   const byStep = [...inbound.keys()].filter((i) => !isResponse(i)).sort((a, b) => inbound[a]!.step - inbound[b]!.step || a - b);
   let nextLater = 0;
   let pending: number[] = [];
@@ -165,7 +166,7 @@ export async function replayActor(opts: ReplayOptions): Promise<ReplayResult> {
   hubSide.post({ c: { c: "start", config: opts.config, actor, incarnation: 0 } });
 
   // A sample response joins `pending` once its request was sent; the learner is fed a step once it announced it.
-  const ready = (r: LogRecord): boolean => r.type === "sample.response" || actor !== "learner" || announced.has(r.step);
+  const ready = (r: LogRecord): boolean => RESPONSE_TYPES.has(r.type) || actor !== "learner" || announced.has(r.step);
 
   // One watchdog for the whole replay: a timer per awaited message would cost more than the wait.
   const stallMs = opts.stallMs ?? 30_000;
@@ -224,6 +225,9 @@ export async function replayActor(opts: ReplayOptions): Promise<ReplayResult> {
 function recordedBytes(rec: LogRecord): Uint8Array {
   return rec.msgBytes ?? encodeValue(rec.msg);
 }
+
+/** Message types that answer a request (they carry its id in `request`). */
+const RESPONSE_TYPES = new Set([...MESSAGE_FIELDS].filter(([, fields]) => Object.hasOwn(fields, "request")).map(([type]) => type));
 
 /** The request a recorded sample response answers, read without decoding its completions when possible. */
 function requestOf(r: LogRecord): string {

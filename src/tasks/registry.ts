@@ -7,13 +7,16 @@ import type { Task } from "./task.ts";
 import { PRETRAINZERO } from "./pretrainzero/task.ts";
 import { ENTROPY, NEXT_TOKEN, RANDOM_SPAN } from "./baselines/task.ts";
 import { AZR } from "./azr/task.ts";
+import { RPT } from "./rpt/task.ts";
+import { RLP } from "./rlp/task.ts";
 import type { MaskMessage } from "./pretrainzero/messages.ts";
 import type { AzrMessage } from "./azr/messages.ts";
+import type { RlpMessage } from "./rlp/messages.ts";
 
-export const TASKS: readonly Task[] = [PRETRAINZERO, RANDOM_SPAN, NEXT_TOKEN, ENTROPY, AZR];
+export const TASKS: readonly Task[] = [PRETRAINZERO, RANDOM_SPAN, NEXT_TOKEN, ENTROPY, AZR, RPT, RLP];
 
 /** Message types the tasks add to the protocol (for type checking; the codec reads TASKS). */
-export type TaskMessage = MaskMessage | AzrMessage;
+export type TaskMessage = MaskMessage | AzrMessage | RlpMessage;
 
 export const TASK_NAMES: readonly string[] = TASKS.map((t) => t.name);
 

@@ -53,6 +53,8 @@ export function sampleMessages(step = 3): Record<MessageType, Message> {
     "entropy.response": { type: "entropy.response", request: "r1", step, version: 2, results: [{ key: "s3/p0", entropies: [0, 1.5, 0.25, 3] }] },
     "logprob.request": { type: "logprob.request", step, version: 2, weights: "ema", items: [{ key: "s3/p0/t4", context: "The quick brown", target: " fox" }] },
     "logprob.response": { type: "logprob.response", request: "r2", step, version: 2, results: [{ key: "s3/p0/t4", logprob: -2.5, tokens: 1 }] },
+    contexts: { type: "contexts", step, version: 2, group: "s3/p0", items: [{ key: "s3/p0/t0", context: "The quick brown" }] },
+    targets: { type: "targets", step, version: 2, group: "s3/p0", items: [{ key: "s3/p0/t0", context: "The quick brown", target: " fox" }] },
     proposals: {
       type: "proposals",
       step,
@@ -94,6 +96,8 @@ export const ROUTES: Record<MessageType, [ActorId, ActorId]> = {
   "entropy.response": ["learner", "generator"],
   "logprob.request": ["reward", "learner"],
   "logprob.response": ["learner", "reward"],
+  contexts: ["generator", "predictor"],
+  targets: ["generator", "reward"],
   proposals: ["generator", "reward"],
   tasks: ["reward", "predictor"],
   validated: ["reward", "generator"],

@@ -49,7 +49,10 @@ export function scorePassage(args: {
   predictions: ReadonlyMap<string, readonly string[]>;
   design: RewardDesign;
   normalize?: NormalizeOptions;
+  /** The predictor's reward of one completion (default: exact match of the \boxed{} answer). */
+  reward?: (completion: string, span: string) => number;
 }): ScoredGroup[] {
+  const reward = args.reward ?? ((p: string, span: string) => predictorReward(p, span, args.normalize));
   const genRewards: number[] = [];
   const spanWords: number[] = [];
   const predGroups: ScoredGroup[] = [];
@@ -63,7 +66,7 @@ export function scorePassage(args: {
     }
     const preds = args.predictions.get(m.maskKey);
     if (preds === undefined || preds.length === 0) throw new Error(`scorePassage: no predictions for mask "${m.maskKey}"`);
-    const rewards = preds.map((p) => predictorReward(p, m.span!, args.normalize));
+    const rewards = preds.map((p) => reward(p, m.span!));
     const acc = accuracy(rewards);
     predGroups.push({ role: "predictor", key: m.maskKey, rewards, acc });
     genRewards.push(generatorReward(acc, args.design));
