@@ -1,6 +1,9 @@
 import { expect, setDefaultTimeout, test } from "bun:test";
+import { initialTransition, transition } from "xstate";
 import { generatorFactory } from "../../actors/index.ts";
-import type { SampleRequest, Message } from "../../src/protocol/messages.ts";
+import type { SampleRequest, Message, PolicyVersion, SampleResponse } from "../../src/protocol/messages.ts";
+import type { Inbound, Outbound } from "../../src/runtime/host.ts";
+import { generatorMachine } from "../../src/tasks/pretrainzero/generator.machine.ts";
 import type { Masks, Answers } from "../../src/tasks/pretrainzero/messages.ts";
 import { passageOfGeneratorPrompt } from "../../src/tasks/pretrainzero/prompts.ts";
 import { SMALL } from "../helpers/configs.ts";
@@ -55,4 +58,49 @@ test("stops asking once the final version is announced", async () => {
   await h.settle();
   expect(h.sent).toEqual([]);
   h.stop();
+});
+
+// Pure transitions: the machine's decisions, without running its actions or hosting it.
+
+const pureConfig = { ...SMALL, window: 2, chunk: 2, passages: 6, genSamples: 2 };
+const corpus = Array.from({ length: 8 }, (_, i) => `Paragraph ${i} has a capital city named Alphaville and a river named Betaflow.`);
+const policyMachine = () => generatorMachine({ config: pureConfig, corpus, source: { kind: "policy" } });
+const requestsOf = (actions: { type: string; params?: unknown }[]) =>
+  actions.filter((a) => a.type === "sendRequests").flatMap((a) => (a.params as { requests: Outbound<SampleRequest>[] }).requests);
+
+test("on a policy version, the generator asks for at most the window of chunks", () => {
+  const machine = policyMachine();
+  const [s0] = initialTransition(machine);
+  const [s1, actions] = transition(machine, s0, { ...version0, id: "v0", from: "learner" } as Inbound<PolicyVersion>);
+  expect(s1.value).toBe("sampling");
+  expect(s1.context.chunks).toHaveLength(3);
+  const reqs = requestsOf(actions);
+  expect(reqs.map((r) => r.id)).toEqual(["000000|generator|sample.request|c0", "000000|generator|sample.request|c1"]);
+  expect(reqs.every((r) => r.prompts.length === 2 && r.n === 2 && r.role === "generator")).toBe(true);
+  expect(s1.context.inFlight).toBe(2);
+});
+
+test("on a sample response, the generator sends the paragraph's masks before it asks for the next chunk", () => {
+  const machine = policyMachine();
+  const [s0] = initialTransition(machine);
+  const [s1, first] = transition(machine, s0, { ...version0, id: "v0", from: "learner" } as Inbound<PolicyVersion>);
+  const req = requestsOf(first)[0]!;
+  const [s2, actions] = transition(machine, s1, {
+    type: "sample.response", request: req.id, step: 0, version: 0, role: "generator", id: "r0", from: "learner",
+    results: req.prompts.map((p) => ({ key: p.key, completions: [{ text: "\\mask{Alphaville}" }, { text: "none" }] })),
+  } as Inbound<SampleResponse>);
+  expect(actions.map((a) => a.type)).toEqual(["emitMasks", "sendRequests"]);
+  expect(requestsOf(actions).map((r) => r.id)).toEqual(["000000|generator|sample.request|c2"]);
+  expect(s2.context).toMatchObject({ inFlight: 2, nextChunk: 3, answered: 1 });
+});
+
+test("a sample response for another step is ignored by the generator", () => {
+  const machine = policyMachine();
+  const [s0] = initialTransition(machine);
+  const [s1] = transition(machine, s0, { ...version0, id: "v0", from: "learner" } as Inbound<PolicyVersion>);
+  const [s2, actions] = transition(machine, s1, {
+    type: "sample.response", request: "old", step: 5, version: 5, role: "generator", results: [], id: "r", from: "learner",
+  } as Inbound<SampleResponse>);
+  expect(actions).toEqual([]);
+  expect(s2.context).toEqual(s1.context);
 });

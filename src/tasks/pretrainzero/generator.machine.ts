@@ -4,14 +4,15 @@
 // (PretrainZero: n rollouts per paragraph, a bounded number of requests in flight), a rule that
 // needs no policy (random span, next token), or a rule over the learner's per-word entropies.
 
-import { assign, setup } from "xstate";
+import { assertEvent, assign, setup } from "xstate";
 import { chunked, passagesForStep, type StepPassage } from "../../data/passages.ts";
 import { messageId, type EntropyRequest, type EntropyResponse, type PolicyVersion, type SampleRequest, type SampleResponse } from "../../protocol/messages.ts";
 import type { MaskAnswer, MaskedPassage } from "./messages.ts";
 import type { AnyActorRef } from "xstate";
 import { rng, type Rng } from "../../runtime/rng.ts";
 import type { RunConfig } from "../../runtime/config.ts";
-import { post, type Inbound } from "../../runtime/host.ts";
+import { post, type Inbound, type Outbound } from "../../runtime/host.ts";
+import { fillWindow } from "../../runtime/request-window.ts";
 import { generatorPrompt } from "./prompts.ts";
 import { masksForPassage } from "./score.ts";
 
@@ -44,6 +45,8 @@ interface GeneratorContext {
   nextChunk: number;
   inFlight: number;
   answered: number;
+  /** The requests the last fillWindow decided on; sendRequests posts them to the learner. */
+  outbox: Outbound<SampleRequest | EntropyRequest>[];
 }
 
 type GeneratorEvent = Inbound<PolicyVersion> | Inbound<SampleResponse> | Inbound<EntropyResponse>;
@@ -74,16 +77,37 @@ function postLocalMasks(system: System, ctx: GeneratorContext, key: string, make
   postMasks(system, ctx, key, masks, answers);
 }
 
+/** The learner request for chunk `c` of the step: per-word entropies or the policy's masks. */
+function chunkRequest(ctx: GeneratorContext, c: number): Outbound<SampleRequest | EntropyRequest> {
+  const chunk = ctx.chunks[c]!;
+  if (ctx.source.kind === "entropy") {
+    const req: EntropyRequest = { type: "entropy.request", step: ctx.step, version: ctx.version, prompts: chunk.map((p) => ({ key: p.key, text: p.text })) };
+    return { ...req, id: messageId(ctx.step, "generator", "entropy.request", `c${c}`) };
+  }
+  const req: SampleRequest = {
+    type: "sample.request",
+    step: ctx.step,
+    version: ctx.version,
+    role: "generator",
+    prompts: chunk.map((p) => ({ key: p.key, text: generatorPrompt(p.text, ctx.config.template) })),
+    n: ctx.config.genSamples,
+  };
+  return { ...req, id: messageId(ctx.step, "generator", "sample.request", `c${c}`) };
+}
+
+/** fillWindow then sendRequests: the assign decides, the plain action posts (in that order). */
+const FILL_AND_SEND = ["fillWindow", { type: "sendRequests", params: ({ context }: { context: GeneratorContext }) => ({ requests: context.outbox }) }] as const;
+
 export function generatorMachine(deps: GeneratorDeps) {
   return setup({
     types: { context: {} as GeneratorContext, events: {} as GeneratorEvent },
     actions: {
       beginStep: assign(({ context, event }) => {
-        const v = event as PolicyVersion;
-        const passages = passagesForStep(context.corpus, context.config.seed, v.step, context.config.passages);
+        assertEvent(event, "policy.version");
+        const passages = passagesForStep(context.corpus, context.config.seed, event.step, context.config.passages);
         return {
-          step: v.step,
-          version: v.version,
+          step: event.step,
+          version: event.version,
           passages: new Map(passages.map((p) => [p.key, p.text])),
           chunks: chunked(passages, context.config.chunk),
           nextChunk: 0,
@@ -91,32 +115,17 @@ export function generatorMachine(deps: GeneratorDeps) {
           answered: 0,
         };
       }),
-      /** Send requests until the window is full or every chunk is asked for. */
-      fillWindow: assign(({ context, system }) => {
-        let { nextChunk, inFlight } = context;
-        while (inFlight < context.config.window && nextChunk < context.chunks.length) {
-          const chunk = context.chunks[nextChunk]!;
-          if (context.source.kind === "entropy") {
-            const req: EntropyRequest = { type: "entropy.request", step: context.step, version: context.version, prompts: chunk.map((p) => ({ key: p.key, text: p.text })) };
-            post(system, "learner", { ...req, id: messageId(context.step, "generator", "entropy.request", `c${nextChunk}`) });
-          } else {
-            const req: SampleRequest = {
-              type: "sample.request",
-              step: context.step,
-              version: context.version,
-              role: "generator",
-              prompts: chunk.map((p) => ({ key: p.key, text: generatorPrompt(p.text, context.config.template) })),
-              n: context.config.genSamples,
-            };
-            post(system, "learner", { ...req, id: messageId(context.step, "generator", "sample.request", `c${nextChunk}`) });
-          }
-          nextChunk++;
-          inFlight++;
-        }
-        return { nextChunk, inFlight };
+      /** Decide the requests that fill the window (posted by sendRequests, never from an assign). */
+      fillWindow: assign(({ context }) => {
+        const w = fillWindow({ inFlight: context.inFlight, next: context.nextChunk, window: context.config.window, total: context.chunks.length });
+        return { nextChunk: w.next, inFlight: w.inFlight, outbox: w.toSend.map((c) => chunkRequest(context, c)) };
       }),
+      sendRequests: ({ system }, { requests }: { requests: GeneratorContext["outbox"] }) => {
+        for (const req of requests) post(system, "learner", req);
+      },
       emitMasks: ({ context, event, system }) => {
-        const res = event as SampleResponse;
+        assertEvent(event, "sample.response");
+        const res = event;
         for (const r of res.results) {
           const passage = context.passages.get(r.key);
           if (passage === undefined) throw new Error(`generator: response ${res.request} names unknown passage ${r.key}`);
@@ -136,7 +145,8 @@ export function generatorMachine(deps: GeneratorDeps) {
         }
       },
       emitEntropyMasks: ({ context, event, system }) => {
-        const res = event as EntropyResponse;
+        assertEvent(event, "entropy.response");
+        const res = event;
         const source = context.source;
         if (source.kind !== "entropy") throw new Error(`generator: entropy response ${res.request} to a ${source.kind} mask source`);
         for (const r of res.results) {
@@ -158,7 +168,10 @@ export function generatorMachine(deps: GeneratorDeps) {
       settleResponse: assign(({ context }) => ({ inFlight: context.inFlight - 1, answered: context.answered + 1 })),
     },
     guards: {
-      isFinalVersion: ({ context, event }) => (event as PolicyVersion).step >= context.config.steps,
+      isFinalVersion: ({ context, event }) => {
+        assertEvent(event, "policy.version");
+        return event.step >= context.config.steps;
+      },
       isRuleSource: ({ context }) => context.source.kind === "rule",
       isCurrentStep: ({ context, event }) => event.step === context.step,
       allAnswered: ({ context }) => context.answered === context.chunks.length,
@@ -176,6 +189,7 @@ export function generatorMachine(deps: GeneratorDeps) {
       nextChunk: 0,
       inFlight: 0,
       answered: 0,
+      outbox: [],
     },
     initial: "waitingForPolicy",
     states: {
@@ -184,15 +198,15 @@ export function generatorMachine(deps: GeneratorDeps) {
           "policy.version": [
             { guard: "isFinalVersion", target: "finished" },
             { guard: "isRuleSource", actions: ["beginStep", "emitRuleMasks"] },
-            { target: "sampling", actions: ["beginStep", "fillWindow"] },
+            { target: "sampling", actions: ["beginStep", ...FILL_AND_SEND] },
           ],
         },
       },
       sampling: {
         always: { guard: "allAnswered", target: "waitingForPolicy" },
         on: {
-          "sample.response": { guard: "isCurrentStep", actions: ["emitMasks", "settleResponse", "fillWindow"] },
-          "entropy.response": { guard: "isCurrentStep", actions: ["emitEntropyMasks", "settleResponse", "fillWindow"] },
+          "sample.response": { guard: "isCurrentStep", actions: ["emitMasks", "settleResponse", ...FILL_AND_SEND] },
+          "entropy.response": { guard: "isCurrentStep", actions: ["emitEntropyMasks", "settleResponse", ...FILL_AND_SEND] },
         },
       },
       finished: { type: "final" },
