@@ -23,6 +23,10 @@
 // §3.3, token-level loss), so long completions weigh in proportion to their length. k3 is the
 // unbiased, non-negative KL(policy || reference) estimator of DeepSeekMath §4.1; klCoef = 0 (DAPO
 // §2.3 drops the KL term) leaves kl reported but out of the loss.
+//
+// A token with m_i = 0 is absent, not weighted by zero: its log-prob, behaviour and reference are
+// never used, however extreme (the learner feeds behaviour and reference 0 at prompt and padding
+// positions, where log-probs reach -89 and below and exp of their differences overflows float32).
 
 /** Hyperparameters of the objective. */
 export interface ObjectiveHyper {
