@@ -3,10 +3,11 @@
 // the predictor asks the learner for G completions per prompt (a bounded number of requests in
 // flight) and forwards them to the reward actor. It never sees the hidden answers.
 
-import { assign, setup } from "xstate";
-import { messageId, type Message, type Predictions, type SampleRequest, type SampleResponse } from "../src/protocol/messages.ts";
+import { assertEvent, assign, setup } from "xstate";
+import { messageId, type Message, type Predictions, type SampleRequest } from "../src/protocol/messages.ts";
 import type { RunConfig } from "../src/runtime/config.ts";
-import { post, type Inbound } from "../src/runtime/host.ts";
+import { post, type Inbound, type Outbound } from "../src/runtime/host.ts";
+import { fillWindow } from "../src/runtime/request-window.ts";
 import type { PredictorWork as Work, Task } from "../src/tasks/task.ts";
 
 export interface PredictorDeps {
@@ -22,9 +23,14 @@ interface PredictorContext {
   inFlight: number;
   /** Request id -> paragraph key, for requests in flight. */
   pending: Record<string, string>;
+  /** The requests the last fillWindow decided on; sendRequests posts them to the learner. */
+  outbox: Outbound<SampleRequest>[];
 }
 
 type PredictorEvent = Inbound<Message>;
+
+/** fillWindow then sendRequests: the assign decides, the plain action posts (in that order). */
+const FILL_AND_SEND = ["fillWindow", { type: "sendRequests", params: ({ context }: { context: PredictorContext }) => ({ requests: context.outbox }) }] as const;
 
 export function predictorMachine(deps: PredictorDeps) {
   const workOf = (event: Message, config: RunConfig): Work => {
@@ -38,7 +44,7 @@ export function predictorMachine(deps: PredictorDeps) {
       type,
       [
         { guard: "hasNoPrompts", actions: "passEmpty" },
-        { target: ".predicting", actions: ["enqueue", "fillWindow"] },
+        { target: ".predicting", actions: ["enqueue", ...FILL_AND_SEND] },
       ],
     ]),
   );
@@ -53,22 +59,25 @@ export function predictorMachine(deps: PredictorDeps) {
         const out: Predictions = { type: "predictions", step: w.step, passage: w.group, groups: [] };
         post(system, "reward", { ...out, id: messageId(w.step, "predictor", "predictions", w.group) });
       },
-      fillWindow: assign(({ context, system }) => {
-        const queue = [...context.queue];
-        let inFlight = context.inFlight;
+      /** Decide the requests that fill the window (posted by sendRequests, never from an assign). */
+      fillWindow: assign(({ context }) => {
+        const { toSend, inFlight } = fillWindow({ inFlight: context.inFlight, next: 0, window: context.config.window, total: context.queue.length });
+        const sent = context.queue.slice(0, toSend.length);
         const pending = { ...context.pending };
-        while (inFlight < context.config.window && queue.length > 0) {
-          const w = queue.shift()!;
+        const outbox = sent.map((w): Outbound<SampleRequest> => {
           const req: SampleRequest = { type: "sample.request", step: w.step, version: w.version, role: "predictor", prompts: w.prompts, n: context.config.predSamples };
           const id = messageId(w.step, "predictor", "sample.request", w.group);
-          post(system, "learner", { ...req, id });
           pending[id] = w.group;
-          inFlight++;
-        }
-        return { queue, inFlight, pending };
+          return { ...req, id };
+        });
+        return { queue: context.queue.slice(sent.length), inFlight, pending, outbox };
       }),
+      sendRequests: ({ system }, { requests }: { requests: PredictorContext["outbox"] }) => {
+        for (const req of requests) post(system, "learner", req);
+      },
       forwardPredictions: ({ context, event, system }) => {
-        const res = event as SampleResponse;
+        assertEvent(event, "sample.response");
+        const res = event;
         const passage = context.pending[res.request];
         if (passage === undefined) throw new Error(`predictor: response to unknown request ${res.request}`);
         const out: Predictions = {
@@ -80,7 +89,8 @@ export function predictorMachine(deps: PredictorDeps) {
         post(system, "reward", { ...out, id: messageId(res.step, "predictor", "predictions", passage) });
       },
       settleResponse: assign(({ context, event }) => {
-        const { [(event as SampleResponse).request]: _done, ...pending } = context.pending;
+        assertEvent(event, "sample.response");
+        const { [event.request]: _done, ...pending } = context.pending;
         return { inFlight: context.inFlight - 1, pending };
       }),
     },
@@ -90,7 +100,7 @@ export function predictorMachine(deps: PredictorDeps) {
     },
   }).createMachine({
     id: "predictor",
-    context: { config: deps.config, queue: [], inFlight: 0, pending: {} },
+    context: { config: deps.config, queue: [], inFlight: 0, pending: {}, outbox: [] },
     initial: "idle",
     on: workEvents,
     states: {
@@ -98,7 +108,7 @@ export function predictorMachine(deps: PredictorDeps) {
       predicting: {
         always: { guard: "isIdle", target: "idle" },
         on: {
-          "sample.response": { actions: ["forwardPredictions", "settleResponse", "fillWindow"] },
+          "sample.response": { actions: ["forwardPredictions", "settleResponse", ...FILL_AND_SEND] },
         },
       },
     },
