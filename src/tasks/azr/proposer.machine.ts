@@ -3,12 +3,13 @@
 // them, and send them to the reward actor, which validates them in the sandbox. Valid triplets come
 // back as `validated` and grow the buffers, which are checkpointed at every step start.
 
-import { assign, setup } from "xstate";
+import { assertEvent, assign, setup } from "xstate";
 import { messageId, type PolicyVersion, type SampleRequest, type SampleResponse } from "../../protocol/messages.ts";
 import type { Proposals, Validated } from "./messages.ts";
 import { azrOptions } from "./options.ts";
 import type { RunConfig } from "../../runtime/config.ts";
-import { post, type Inbound } from "../../runtime/host.ts";
+import { post, type Inbound, type Outbound } from "../../runtime/host.ts";
+import { fillWindow } from "../../runtime/request-window.ts";
 import { rng } from "../../runtime/rng.ts";
 import { TaskBuffers } from "./buffer.ts";
 import { parseProposal } from "./parse.ts";
@@ -37,6 +38,10 @@ interface ProposerChunk {
 
 interface ProposerContext {
   config: RunConfig;
+  /**
+   * The one mutable resource the proposer owns: only the plain action addValidated writes it (never
+   * an assign), beginStep reads it, and checkpointBuffers snapshots it at every step start.
+   */
   buffers: TaskBuffers;
   step: number;
   version: number;
@@ -46,6 +51,8 @@ interface ProposerContext {
   answered: number;
   /** Request id -> chunk index. */
   pending: Record<string, number>;
+  /** The requests the last fillWindow decided on; sendRequests posts them to the learner. */
+  outbox: Outbound<SampleRequest>[];
 }
 
 type ProposerEvent = Inbound<PolicyVersion> | Inbound<SampleResponse> | Inbound<Validated>;
@@ -72,20 +79,27 @@ export function proposerChunks(config: RunConfig, buffers: TaskBuffers, step: nu
   return chunks;
 }
 
+/** fillWindow then sendRequests: the assign decides, the plain action posts (in that order). */
+const FILL_AND_SEND = ["fillWindow", { type: "sendRequests", params: ({ context }: { context: ProposerContext }) => ({ requests: context.outbox }) }] as const;
+
 export function proposerMachine(deps: ProposerDeps) {
   return setup({
     types: { context: {} as ProposerContext, events: {} as ProposerEvent },
     actions: {
-      checkpointBuffers: ({ context, event }) => deps.checkpoint((event as PolicyVersion).step, context.buffers.snapshot()),
+      checkpointBuffers: ({ context, event }) => {
+        assertEvent(event, "policy.version");
+        deps.checkpoint(event.step, context.buffers.snapshot());
+      },
       beginStep: assign(({ context, event }) => {
-        const v = event as PolicyVersion;
-        return { step: v.step, version: v.version, chunks: proposerChunks(context.config, context.buffers, v.step), nextChunk: 0, inFlight: 0, answered: 0, pending: {} };
+        assertEvent(event, "policy.version");
+        return { step: event.step, version: event.version, chunks: proposerChunks(context.config, context.buffers, event.step), nextChunk: 0, inFlight: 0, answered: 0, pending: {} };
       }),
-      fillWindow: assign(({ context, system }) => {
-        let { nextChunk, inFlight } = context;
+      /** Decide the requests that fill the window (posted by sendRequests, never from an assign). */
+      fillWindow: assign(({ context }) => {
+        const w = fillWindow({ inFlight: context.inFlight, next: context.nextChunk, window: context.config.window, total: context.chunks.length });
         const pending = { ...context.pending };
-        while (inFlight < context.config.window && nextChunk < context.chunks.length) {
-          const chunk = context.chunks[nextChunk]!;
+        const outbox = w.toSend.map((c): Outbound<SampleRequest> => {
+          const chunk = context.chunks[c]!;
           const req: SampleRequest = {
             type: "sample.request",
             step: context.step,
@@ -95,15 +109,17 @@ export function proposerMachine(deps: ProposerDeps) {
             n: context.config.genSamples,
           };
           const id = messageId(context.step, "generator", "sample.request", chunk.batch);
-          post(system, "learner", { ...req, id });
-          pending[id] = nextChunk;
-          nextChunk++;
-          inFlight++;
-        }
-        return { nextChunk, inFlight, pending };
+          pending[id] = c;
+          return { ...req, id };
+        });
+        return { nextChunk: w.next, inFlight: w.inFlight, pending, outbox };
       }),
+      sendRequests: ({ system }, { requests }: { requests: ProposerContext["outbox"] }) => {
+        for (const req of requests) post(system, "learner", req);
+      },
       sendProposals: ({ context, event, system }) => {
-        const res = event as SampleResponse;
+        assertEvent(event, "sample.response");
+        const res = event;
         const idx = context.pending[res.request];
         if (idx === undefined) throw new Error(`proposer: response to unknown request ${res.request}`);
         const chunk = context.chunks[idx]!;
@@ -129,19 +145,24 @@ export function proposerMachine(deps: ProposerDeps) {
         post(system, "reward", { ...msg, id: messageId(context.step, "generator", "proposals", chunk.batch) });
       },
       settleResponse: assign(({ context }) => ({ inFlight: context.inFlight - 1, answered: context.answered + 1 })),
+      // A plain action, not an assign: it writes the owned buffers (see ProposerContext.buffers), and a
+      // pure transition returns it for the host to run instead of touching them.
       addValidated: ({ context, event }) => {
-        const v = event as Validated;
-        for (const t of v.triplets) context.buffers.add(v.taskType as AzrTaskType, t);
+        assertEvent(event, "validated");
+        for (const t of event.triplets) context.buffers.add(event.taskType as AzrTaskType, t);
       },
     },
     guards: {
-      isFinalVersion: ({ context, event }) => (event as PolicyVersion).step >= context.config.steps,
+      isFinalVersion: ({ context, event }) => {
+        assertEvent(event, "policy.version");
+        return event.step >= context.config.steps;
+      },
       isCurrentStep: ({ context, event }) => event.step === context.step,
       allAnswered: ({ context }) => context.answered === context.chunks.length,
     },
   }).createMachine({
     id: "azr-proposer",
-    context: { config: deps.config, buffers: deps.buffers, step: -1, version: -1, chunks: [], nextChunk: 0, inFlight: 0, answered: 0, pending: {} },
+    context: { config: deps.config, buffers: deps.buffers, step: -1, version: -1, chunks: [], nextChunk: 0, inFlight: 0, answered: 0, pending: {}, outbox: [] },
     initial: "waitingForPolicy",
     // A step's validated triplets precede its scored messages, so they always arrive before the next version.
     on: { validated: { actions: "addValidated" } },
@@ -151,14 +172,14 @@ export function proposerMachine(deps: ProposerDeps) {
           "policy.version": [
             // The final version's buffers are checkpointed too, so a finished run has a final checkpoint.
             { guard: "isFinalVersion", target: "finished", actions: "checkpointBuffers" },
-            { target: "proposing", actions: ["checkpointBuffers", "beginStep", "fillWindow"] },
+            { target: "proposing", actions: ["checkpointBuffers", "beginStep", ...FILL_AND_SEND] },
           ],
         },
       },
       proposing: {
         always: { guard: "allAnswered", target: "waitingForPolicy" },
         on: {
-          "sample.response": { guard: "isCurrentStep", actions: ["sendProposals", "settleResponse", "fillWindow"] },
+          "sample.response": { guard: "isCurrentStep", actions: ["sendProposals", "settleResponse", ...FILL_AND_SEND] },
         },
       },
       finished: { type: "final" },
