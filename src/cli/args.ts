@@ -55,6 +55,8 @@ export interface CommandSpec {
   positionals?: PositionalSpec[];
   flags: FlagSpec[];
   examples?: string[];
+  /** --config may also name a run folder's config.json, to rerun that run (train, simulate). */
+  acceptsRunFolder?: boolean;
 }
 
 export interface ParsedArgs {
@@ -65,6 +67,11 @@ export interface ParsedArgs {
   debug: boolean;
   /** Flags set on the command line or in the --config file (not by a default). */
   given: ReadonlySet<string>;
+  /**
+   * A run folder's config.json passed as --config (a command that declares `acceptsRunFolder`
+   * reruns that run's configuration): the file's path. Its keys are not flags.
+   */
+  runFolderConfig?: string;
 }
 
 /** A bad command line or config file. Exit code 2. */
@@ -253,6 +260,16 @@ function wantsHelp(argv: readonly string[]): boolean {
   return false;
 }
 
+/** Whether `file` is a run folder's config.json (written by train or simulate), not a flags file. */
+function isRunFolderConfig(file: string): boolean {
+  try {
+    const data = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown> | null;
+    return typeof data === "object" && data !== null && typeof data.command === "string" && typeof data.config === "object" && data.config !== null;
+  } catch {
+    return false; // readConfig says what is wrong with it
+  }
+}
+
 function readConfig(spec: CommandSpec, file: string): Record<string, FlagValue> {
   let text: string;
   try {
@@ -349,7 +366,8 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
   }
 
   const configFile = cli.get("config") as string | undefined;
-  const fromConfig = configFile === undefined ? {} : readConfig(spec, configFile);
+  const runFolderConfig = configFile !== undefined && spec.acceptsRunFolder && isRunFolderConfig(configFile) ? configFile : undefined;
+  const fromConfig = configFile === undefined || runFolderConfig ? {} : readConfig(spec, configFile);
 
   // Flags in declaration order, whatever order they were given in (the record is logged).
   const values: Record<string, FlagValue | undefined> = {};
@@ -374,7 +392,7 @@ export function parseArgs(spec: CommandSpec, argv: readonly string[]): ParsedArg
   const json = cli.get("json") ?? fromConfig.json ?? false;
   const debug = cli.get("debug") ?? fromConfig.debug ?? false;
   const given = new Set(spec.flags.filter((f) => cli.has(f.name) || fromConfig[f.name] !== undefined).map((f) => f.name));
-  const parsed: ParsedArgs = { flags: values, positionals, json: json === true, debug: debug === true, given };
+  const parsed: ParsedArgs = { flags: values, positionals, json: json === true, debug: debug === true, given, ...(runFolderConfig ? { runFolderConfig } : {}) };
   specs.set(parsed, spec);
   return parsed;
 }

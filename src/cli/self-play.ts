@@ -2,7 +2,7 @@
 // start the actors, show progress, append metrics, write checkpoints, and resume from them.
 
 import { existsSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { ACTORS } from "../../actors/index.ts";
 import type { ActorId, StepStats } from "../protocol/messages.ts";
 import { learningRate } from "../rl/schedule.ts";
@@ -11,7 +11,7 @@ import type { RunConfig, TransportKind } from "../runtime/config.ts";
 import type { LearnerTiming } from "../runtime/host.ts";
 import { preflightRun } from "../runtime/preflight.ts";
 import { runSelfPlay } from "../runtime/run.ts";
-import { checkRunName, checkRunsRoot, createRunDir, defaultRunName, logOwnerPath, type RunDir, type SavedRun } from "../runtime/run-dir.ts";
+import { checkRunName, checkRunsRoot, createRunDir, defaultRunName, logOwnerPath, openRunDir, readSavedRun, type RunDir, type SavedRun } from "../runtime/run-dir.ts";
 import { applyResume, planResume, RESUME_MAY_CHANGE, resumedSettings, type ResumeFlags } from "../runtime/resume.ts";
 import { statefulActors, taskOf } from "../tasks/registry.ts";
 import { InputError, optInt, optStr, type ParsedArgs } from "./args.ts";
@@ -70,6 +70,13 @@ function resumeFlags(args: ParsedArgs, saved: SavedRun): ResumeFlags {
   };
 }
 
+/** A run folder's configuration (its config.json passed as --config) with the flags given on top. */
+function rerunConfig(args: ParsedArgs, o: SelfPlayCommandOptions): { config: RunConfig; checkpointEvery: number } {
+  const saved = readSavedRun(openRunDir(dirname(resolve(args.runFolderConfig!))));
+  const backend = o.command === "simulate" || args.given.has("backend") ? o.backend : saved.config.backend;
+  return resolveConfig(args, backend, { config: saved.config, checkpointEvery: saved.checkpointEvery });
+}
+
 /** Fault injection for the crash tests: SIGKILL this process at the named point (SPZ_KILL_AT=metrics:3). */
 function killPoint(point: string): void {
   if (process.env.SPZ_KILL_AT === point) process.kill(process.pid, "SIGKILL");
@@ -103,7 +110,7 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
     appendToLog = Boolean(plan.log && !plan.log.recreate);
     say(plan.checkpointPath ? `resuming ${runDir.path} at step ${fromStep} of ${config.steps}` : `resuming ${runDir.path}: no checkpoint was written yet, so it restarts at step 0 of ${config.steps}`);
   } else {
-    ({ config, checkpointEvery } = resolveConfig(args, o.backend));
+    ({ config, checkpointEvery } = args.runFolderConfig ? rerunConfig(args, o) : resolveConfig(args, o.backend));
     await preflightRun(config, { runsDir: args.flags["runs-dir"] as string });
     checkRunsRoot(args.flags["runs-dir"] as string);
     const name = (args.flags.run as string | undefined) ?? defaultRunName(o.command);

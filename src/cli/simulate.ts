@@ -7,6 +7,7 @@ export const SIMULATE_SPEC: CommandSpec = {
   name: "simulate",
   summary: "Run the PretrainZero self-play loop against simulated policies (cheap; for studying the dynamics).",
   flags: [...RUN_FLAGS, ...SIM_FLAGS],
+  acceptsRunFolder: true,
   examples: [
     "bun run simulate --steps 200",
     "bun run simulate --design plain --steps 200     # watch the generator learn to emit noise",

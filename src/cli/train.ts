@@ -9,6 +9,7 @@ export const trainCommand = defineCommand(
     name: "train",
     summary: "Train a language model by PretrainZero self-play (generator masks, predictor fills in, both trained with GRPO).",
     flags: [...MODEL_FLAGS, ...RUN_FLAGS, ...SIM_FLAGS],
+    acceptsRunFolder: true,
     examples: [
       "bun run train                                            # the shipped model on the embedded corpus, CPU",
       "bun run train --model path/to/Qwen3-0.6B-Base --template paper --lora-rank 16",

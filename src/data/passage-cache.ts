@@ -15,7 +15,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { nanoid } from "nanoid";
-import { decodeValue, encodeValue } from "../protocol/codec.ts";
+import { decodeValue, encodeValue } from "../protocol/value-codec.ts";
 
 const FORMAT = 1;
 

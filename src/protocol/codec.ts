@@ -5,40 +5,16 @@
 // Decoding validates structure against a per-type table. A worker that receives a malformed
 // envelope gets a one-line CodecError naming the field, instead of a TypeError three calls later.
 
-import { Packr } from "msgpackr";
+import { decodeValue, encodeValue } from "./value-codec.ts";
 import { mapFields, readString, type Field } from "./scan.ts";
 import { type Envelope, type Message, PROTOCOL_VERSION } from "./messages.ts";
 import { MESSAGE_FIELDS, MESSAGE_TYPES } from "./message-table.ts";
 import { actor, checkFields, CodecError, describe, fail, isPlainObject, RETRY_WITH_PATHS, str, type FieldCheck } from "./schema.ts";
 
 export { CodecError, describe } from "./schema.ts";
+export { decodeValue, encodeValue } from "./value-codec.ts";
 export { MESSAGE_TYPES } from "./message-table.ts";
 
-
-// moreTypes: typed arrays travel as msgpackr's typed-array extension and come back as the same class
-// (copied, never a view into the input). structuredClone off: no reference tracking, so output is
-// a plain tree. useRecords off: plain msgpack maps that other tools can read, and no decoder state
-// carried between calls. Typed-array payloads are raw little-endian bytes (every target we run on).
-const packr = new Packr({ moreTypes: true, structuredClone: false, useRecords: false });
-
-/** Encodes any msgpack-able value. The result owns its whole ArrayBuffer (safe to transfer or keep). */
-export function encodeValue(value: unknown): Uint8Array<ArrayBuffer> {
-  // pack() returns a view of a buffer that the next pack() overwrites; copy it out.
-  return new Uint8Array(packr.pack(value));
-}
-
-/** Decodes bytes written by encodeValue. Throws CodecError on truncated or garbage input. */
-export function decodeValue(bytes: Uint8Array): unknown {
-  if (!(bytes instanceof Uint8Array)) {
-    throw new CodecError(`malformed message: expected bytes (Uint8Array), got ${describe(bytes)}`);
-  }
-  try {
-    return packr.unpack(bytes);
-  } catch (e) {
-    const reason = e instanceof Error ? e.message : String(e);
-    throw new CodecError(`malformed message: not decodable msgpack (${reason}; ${bytes.length} bytes)`);
-  }
-}
 
 /** Encodes an envelope after validating it, so a bad message fails at its sender. */
 export function encodeEnvelope(env: Envelope): Uint8Array<ArrayBuffer> {

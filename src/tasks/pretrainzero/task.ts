@@ -1,7 +1,6 @@
 // PretrainZero (arXiv 2512.03442) as a task, and the pieces its baselines and RPT share: the mask
 // generator and mask reward machines, the masks/answers messages and the predictor's prompts.
 
-import { trainPassages } from "../../data/train-passages.ts";
 import type { Predictions } from "../../protocol/messages.ts";
 import type { RunConfig } from "../../runtime/config.ts";
 import type { ActorFactory } from "../../runtime/host.ts";
@@ -25,7 +24,7 @@ export function maskWork(prompt: (masked: string, config: RunConfig) => string) 
 /** A generator actor over the run's training paragraphs, with masks from `source`. */
 export function maskGenerator(source: (config: RunConfig) => MaskSource): ActorFactory {
   return async (env) => {
-    const { generatorMachine } = await import("./generator.machine.ts");
+    const [{ generatorMachine }, { trainPassages }] = await Promise.all([import("./generator.machine.ts"), import("../../data/train-passages.ts")]);
     return generatorMachine({ config: env.config, corpus: await trainPassages(env.config), source: source(env.config) });
   };
 }

@@ -3,7 +3,6 @@
 // probability of the actual next word over a no-think prediction of a slowly moving average of the
 // policy (τ = 0.999). Only the thinking (predictor) role trains.
 
-import { trainPassages } from "../../data/train-passages.ts";
 import type { RunConfig } from "../../runtime/config.ts";
 import type { Task, TaskFlag } from "../task.ts";
 import { RLP_MESSAGES, type Contexts } from "./messages.ts";
@@ -50,7 +49,7 @@ export const RLP: Task = {
   },
   actors: {
     generator: async (env) => {
-      const { rlpGeneratorMachine } = await import("./generator.machine.ts");
+      const [{ rlpGeneratorMachine }, { trainPassages }] = await Promise.all([import("./generator.machine.ts"), import("../../data/train-passages.ts")]);
       const o = rlpOptions(env.config);
       return rlpGeneratorMachine({ config: env.config, corpus: await trainPassages(env.config), positions: o.positions, minContext: o.minContext });
     },
