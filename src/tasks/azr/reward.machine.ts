@@ -4,13 +4,13 @@
 // one scored message per proposer chunk carries both roles' rewards, tagged with the task type.
 // Executor work is asynchronous, so jobs run one at a time from a queue, in arrival order.
 
-import { assign, fromPromise, setup } from "xstate";
+import { assertEvent, assign, fromPromise, setup } from "xstate";
 import type { Executor } from "../../exec/types.ts";
-import { messageId, type Predictions, type Scored, type ScoredGroup } from "../../protocol/messages.ts";
+import { messageId, type ActorId, type Predictions, type Scored, type ScoredGroup } from "../../protocol/messages.ts";
 import type { Proposals, Tasks, Validated } from "./messages.ts";
 import { azrOptions } from "./options.ts";
 import type { RunConfig } from "../../runtime/config.ts";
-import { post, type Inbound } from "../../runtime/host.ts";
+import { post, type Inbound, type Outbound } from "../../runtime/host.ts";
 import { rng } from "../../runtime/rng.ts";
 import { checkSolutionBatch, solverTask, validateBatch, type SolverHidden } from "./execute.ts";
 import { parseSolution } from "./parse.ts";
@@ -33,18 +33,29 @@ interface ChunkState {
 
 type Job = { kind: "validate"; msg: Proposals } | { kind: "score"; batch: string };
 
+/** A validated chunk: what to keep, the solver tasks and the triplets to send. */
+type ValidatedChunk = { state: ChunkState; tasks: Tasks; validated: Validated };
+
+/** A finished job's result. */
+type JobDone = { kind: "validate"; chunk: ValidatedChunk } | { kind: "score"; scored: Scored };
+
+/** A message and the peer it goes to. */
+type Mail = { to: ActorId; event: Outbound };
+
 interface AzrRewardContext {
   config: RunConfig;
   exec: Executor;
   queue: Job[];
   chunks: Record<string, ChunkState>;
   predictions: Record<string, Predictions>;
+  /** The messages the last finished job produced; postOutbox posts them, in order. */
+  outbox: Mail[];
 }
 
 type AzrRewardEvent = Inbound<Proposals> | Inbound<Predictions>;
 
 /** Validate a chunk's proposals; the solver tasks and triplets to send, and what to keep. */
-async function validateChunk(ctx: AzrRewardContext, msg: Proposals): Promise<{ state: ChunkState; tasks: Tasks; validated: Validated }> {
+async function validateChunk(ctx: AzrRewardContext, msg: Proposals): Promise<ValidatedChunk> {
   const type = msg.taskType as AzrTaskType;
   const flat: { key: string; proposal: Proposal }[] = [];
   const valid: Record<string, boolean[]> = {};
@@ -106,49 +117,58 @@ export function azrRewardMachine(deps: AzrRewardDeps) {
   return setup({
     types: { context: {} as AzrRewardContext, events: {} as AzrRewardEvent },
     actors: {
-      work: fromPromise<{ job: Job; out: unknown }, { ctx: AzrRewardContext; job: Job }>(async ({ input }) => {
+      work: fromPromise<JobDone, { ctx: AzrRewardContext; job: Job }>(async ({ input }) => {
         const { ctx, job } = input;
-        if (job.kind === "validate") return { job, out: await validateChunk(ctx, job.msg) };
-        return { job, out: await scoreChunk(ctx, ctx.chunks[job.batch]!, ctx.predictions[job.batch]!) };
+        if (job.kind === "validate") return { kind: "validate", chunk: await validateChunk(ctx, job.msg) };
+        return { kind: "score", scored: await scoreChunk(ctx, ctx.chunks[job.batch]!, ctx.predictions[job.batch]!) };
       }),
     },
     actions: {
-      enqueueValidation: assign(({ context, event }) => ({ queue: [...context.queue, { kind: "validate", msg: event as Proposals } as Job] })),
+      enqueueValidation: assign(({ context, event }) => {
+        assertEvent(event, "proposals");
+        const job: Job = { kind: "validate", msg: event };
+        return { queue: [...context.queue, job] };
+      }),
       storePredictions: assign(({ context, event }) => {
-        const p = event as Predictions;
-        const ready = context.chunks[p.passage] !== undefined;
+        assertEvent(event, "predictions");
+        const ready = context.chunks[event.passage] !== undefined;
+        const job: Job = { kind: "score", batch: event.passage };
         return {
-          predictions: { ...context.predictions, [p.passage]: p },
-          queue: ready ? [...context.queue, { kind: "score", batch: p.passage } as Job] : context.queue,
+          predictions: { ...context.predictions, [event.passage]: event },
+          queue: ready ? [...context.queue, job] : context.queue,
         };
       }),
-      finishJob: assign(({ context, event, system }) => {
-        const { job, out } = (event as unknown as { output: { job: Job; out: unknown } }).output;
+      /** Take a finished job off the queue and decide what it sends (posted by postOutbox). */
+      finishJob: assign(({ context }, done: JobDone) => {
         const queue = context.queue.slice(1);
-        if (job.kind === "validate") {
-          const v = out as Awaited<ReturnType<typeof validateChunk>>;
+        if (done.kind === "validate") {
+          const v = done.chunk;
           const step = v.tasks.step;
           // Triplets first: they must reach the proposer before this step's scores reach the learner.
-          post(system, "generator", { ...v.validated, id: messageId(step, "reward", "validated", v.tasks.batch) });
-          post(system, "predictor", { ...v.tasks, id: messageId(step, "reward", "tasks", v.tasks.batch) });
+          const outbox: Mail[] = [
+            { to: "generator", event: { ...v.validated, id: messageId(step, "reward", "validated", v.tasks.batch) } },
+            { to: "predictor", event: { ...v.tasks, id: messageId(step, "reward", "tasks", v.tasks.batch) } },
+          ];
           const chunks = { ...context.chunks, [v.tasks.batch]: v.state };
           // Predictions that arrived before validation finished (cannot happen today, but cheap to allow).
-          const late = context.predictions[v.tasks.batch] ? [{ kind: "score", batch: v.tasks.batch } as Job] : [];
-          return { queue: [...queue, ...late], chunks };
+          const late: Job[] = context.predictions[v.tasks.batch] ? [{ kind: "score", batch: v.tasks.batch }] : [];
+          return { queue: [...queue, ...late], chunks, outbox };
         }
-        const scored = out as Scored;
-        post(system, "learner", { ...scored, id: messageId(scored.step, "reward", "scored", scored.passage) });
+        const { scored } = done;
         const { [scored.passage]: _c, ...chunks } = context.chunks;
         const { [scored.passage]: _p, ...predictions } = context.predictions;
-        return { queue, chunks, predictions };
+        return { queue, chunks, predictions, outbox: [{ to: "learner", event: { ...scored, id: messageId(scored.step, "reward", "scored", scored.passage) } }] };
       }),
+      postOutbox: ({ system }, { mail }: { mail: Mail[] }) => {
+        for (const m of mail) post(system, m.to, m.event);
+      },
     },
     guards: {
       hasWork: ({ context }) => context.queue.length > 0,
     },
   }).createMachine({
     id: "azr-reward",
-    context: { config: deps.config, exec: deps.exec, queue: [], chunks: {}, predictions: {} },
+    context: { config: deps.config, exec: deps.exec, queue: [], chunks: {}, predictions: {}, outbox: [] },
     on: {
       proposals: { actions: "enqueueValidation" },
       predictions: { actions: "storePredictions" },
@@ -160,9 +180,16 @@ export function azrRewardMachine(deps: AzrRewardDeps) {
       },
       working: {
         invoke: {
+          id: "work",
           src: "work",
           input: ({ context }) => ({ ctx: context, job: context.queue[0]! }),
-          onDone: { actions: "finishJob", target: "idle" },
+          onDone: {
+            actions: [
+              { type: "finishJob", params: ({ event }) => event.output },
+              { type: "postOutbox", params: ({ context }) => ({ mail: context.outbox }) },
+            ],
+            target: "idle",
+          },
         },
       },
     },
