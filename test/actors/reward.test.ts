@@ -54,3 +54,14 @@ test("as a pure transition: answers alone are held, not scored", () => {
   expect(Object.keys(s1.context.answers)).toEqual(["s0/p0"]);
   expect(actions.map((a) => a.type)).not.toContain("scoreAndSend");
 });
+
+test("as a pure transition: the second half scores the paragraph once and forgets it", () => {
+  const machine = rewardMachine({ score: pretrainZeroScorer(SMALL) });
+  const [s0] = initialTransition(machine);
+  const [s1] = transition(machine, s0, { ...predictions, id: "p", from: "predictor" });
+  const [s2, actions] = transition(machine, s1, { ...answers, id: "a", from: "generator" });
+  expect(actions.map((a) => a.type)).toEqual(["scoreAndSend"]);
+  // The action sees both halves; the snapshot after it holds neither.
+  expect(Object.keys(actions[0]!.info.context.answers)).toEqual(["s0/p0"]);
+  expect(s2.context).toMatchObject({ answers: {}, predictions: {} });
+});

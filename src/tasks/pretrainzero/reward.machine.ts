@@ -2,7 +2,7 @@
 // hidden spans (from the generator) with its predictions (from the predictor), scores both roles
 // with the task's scorer, and sends one scored message per paragraph to the learner.
 
-import { assign, setup } from "xstate";
+import { assertEvent, assign, setup } from "xstate";
 import { messageId, type Predictions, type Scored, type ScoredGroup } from "../../protocol/messages.ts";
 import { post, type Inbound } from "../../runtime/host.ts";
 import type { Answers } from "./messages.ts";
@@ -26,12 +26,14 @@ export function rewardMachine(deps: RewardDeps) {
   return setup({
     types: { context: {} as RewardContext, events: {} as RewardEvent },
     actions: {
-      storeAnswers: assign(({ context, event }) => ({
-        answers: { ...context.answers, [event.passage]: event as Answers },
-      })),
-      storePredictions: assign(({ context, event }) => ({
-        predictions: { ...context.predictions, [event.passage]: event as Predictions },
-      })),
+      storeAnswers: assign(({ context, event }) => {
+        assertEvent(event, "answers");
+        return { answers: { ...context.answers, [event.passage]: event } };
+      }),
+      storePredictions: assign(({ context, event }) => {
+        assertEvent(event, "predictions");
+        return { predictions: { ...context.predictions, [event.passage]: event } };
+      }),
       scoreAndSend: ({ context, event, system }) => {
         const answers = context.answers[event.passage]!;
         const predictions = context.predictions[event.passage]!;
