@@ -2,7 +2,7 @@
 // collects scored groups, and as soon as every paragraph of the step is scored assembles one
 // GRPO batch for both roles, updates, checkpoints, and announces the next policy version.
 
-import { assign, fromPromise, setup } from "xstate";
+import { assertEvent, assign, fromPromise, setup } from "xstate";
 import { encodeValue } from "../src/protocol/codec.ts";
 import {
   messageId,
@@ -19,8 +19,8 @@ import { DEFAULT_GRPO } from "../src/rl/grpo.ts";
 import type { TrainResult } from "../src/rl/batch-types.ts";
 import type { LearnerBackend } from "../src/runtime/backend.ts";
 import type { RunConfig } from "../src/runtime/config.ts";
-import { post, type Inbound, type LearnerTiming } from "../src/runtime/host.ts";
-import type { EntropyRequest, EntropyResponse, LogprobRequest, LogprobResponse, Role } from "../src/protocol/messages.ts";
+import { post, type Inbound, type LearnerTiming, type Outbound } from "../src/runtime/host.ts";
+import type { ActorId, EntropyRequest, EntropyResponse, LogprobRequest, LogprobResponse, Role } from "../src/protocol/messages.ts";
 import { taskOf } from "../src/tasks/registry.ts";
 
 export interface LearnerDeps {
@@ -51,7 +51,12 @@ interface LearnerContext {
   lastStats?: StepStats;
   /** Wall-clock accounting of the current step (reported, never recorded). */
   clock: { sampleMs: number; trainMs: number; sampledTokens: number; completions: number };
+  /** The response the last served request produced; postOutbox posts it. */
+  outbox: Mail[];
 }
+
+/** A message and the peer it goes to. */
+type Mail = { to: ActorId; event: Outbound };
 
 /** Requests the learner serves one at a time, in arrival order. */
 type LearnerRequest = SampleRequest | EntropyRequest | LogprobRequest;
@@ -121,51 +126,58 @@ export function learnerMachine(deps: LearnerDeps) {
         };
         post(system, "generator", { ...v, id: messageId(context.step, "learner", "policy.version", `v${context.version}`) });
       },
-      enqueue: assign(({ context, event }) => ({ queue: [...context.queue, event as Inbound<LearnerRequest>] })),
+      enqueue: assign(({ context, event }) => {
+        assertEvent(event, ["sample.request", "entropy.request", "logprob.request"]);
+        return { queue: [...context.queue, event] };
+      }),
       storeScored: assign(({ context, event }) => {
-        const s = event as Scored;
+        assertEvent(event, "scored");
+        const s = event;
         if (s.step !== context.step) throw new Error(`learner: scored ${s.passage} is for step ${s.step}, learner is at ${context.step}`);
         return { scored: [...context.scored, ...s.groups], passagesScored: context.passagesScored + 1 };
       }),
-      respond: assign(({ context, event, system }) => {
+      /** Take the served request off the queue and decide its response (posted by postOutbox). */
+      respond: assign(({ context }, { served, ms }: { served: Served; ms: number }) => {
         const req = context.queue[0]!;
-        const { served, ms } = (event as unknown as { output: { served: Served; ms: number } }).output;
-        context.clock.sampleMs += ms;
+        const queue = context.queue.slice(1);
+        const clock = { ...context.clock, sampleMs: context.clock.sampleMs + ms };
         if (served.kind === "entropies") {
           const res: EntropyResponse = { type: "entropy.response", request: req.id, step: req.step, version: context.version, results: served.results };
-          post(system, req.from, { ...res, id: messageId(req.step, "learner", "entropy.response", req.id) });
-          return { queue: context.queue.slice(1) };
+          return { queue, clock, outbox: [{ to: req.from, event: { ...res, id: messageId(req.step, "learner", "entropy.response", req.id) } }] };
         }
         if (served.kind === "logprobs") {
           const res: LogprobResponse = { type: "logprob.response", request: req.id, step: req.step, version: context.version, results: served.results };
-          post(system, req.from, { ...res, id: messageId(req.step, "learner", "logprob.response", req.id) });
-          return { queue: context.queue.slice(1) };
+          return { queue, clock, outbox: [{ to: req.from, event: { ...res, id: messageId(req.step, "learner", "logprob.response", req.id) } }] };
         }
-        const sreq = req as Inbound<SampleRequest>;
+        if (req.type !== "sample.request") throw new Error(`learner: samples served for a ${req.type} (${req.id})`);
         const results = served.results;
         for (const r of results) {
-          context.clock.completions += r.completions.length;
-          for (const c of r.completions) context.clock.sampledTokens += c.tokens?.length ?? 0;
+          clock.completions += r.completions.length;
+          for (const c of r.completions) clock.sampledTokens += c.tokens?.length ?? 0;
         }
-        const res: SampleResponse = { type: "sample.response", request: req.id, step: req.step, version: context.version, role: sreq.role, results };
-        post(system, req.from, { ...res, id: messageId(req.step, "learner", "sample.response", req.id) });
-        const byKey = new Map(sreq.prompts.map((p) => [p.key, p.text]));
-        for (const r of results) context.rollouts.set(r.key, { prompt: byKey.get(r.key)!, completions: r.completions });
-        return { queue: context.queue.slice(1) };
+        const res: SampleResponse = { type: "sample.response", request: req.id, step: req.step, version: context.version, role: req.role, results };
+        // The step's rollouts: a new map, so the snapshot before this response is left as it was.
+        const byKey = new Map(req.prompts.map((p) => [p.key, p.text]));
+        const rollouts = new Map(context.rollouts);
+        for (const r of results) rollouts.set(r.key, { prompt: byKey.get(r.key)!, completions: r.completions });
+        return { queue, clock, rollouts, outbox: [{ to: req.from, event: { ...res, id: messageId(req.step, "learner", "sample.response", req.id) } }] };
       }),
-      finishUpdate: assign(({ context, event }) => {
-        const out = (event as unknown as { output: { stats: StepStats; ms: number } }).output;
-        deps.timing?.({ step: context.step, ...context.clock, trainMs: out.ms });
-        return {
-          clock: { sampleMs: 0, trainMs: 0, sampledTokens: 0, completions: 0 },
-          step: context.step + 1,
-          version: context.version + 1,
-          rollouts: new Map<string, Rollout>(),
-          scored: [],
-          passagesScored: 0,
-          lastStats: out.stats,
-        };
-      }),
+      postOutbox: ({ system }, { mail }: { mail: Mail[] }) => {
+        for (const m of mail) post(system, m.to, m.event);
+      },
+      /** The step's timing goes to the host, never into a message. */
+      reportTiming: ({ context }, { ms }: { ms: number }) => {
+        deps.timing?.({ step: context.step, ...context.clock, trainMs: ms });
+      },
+      finishUpdate: assign(({ context }, { stats }: { stats: StepStats }) => ({
+        clock: { sampleMs: 0, trainMs: 0, sampledTokens: 0, completions: 0 },
+        step: context.step + 1,
+        version: context.version + 1,
+        rollouts: new Map<string, Rollout>(),
+        scored: [],
+        passagesScored: 0,
+        lastStats: stats,
+      })),
       checkpoint: ({ context }) => {
         deps.checkpoint(context.step, learnerState(context, context.backend.snapshot()));
       },
@@ -188,6 +200,7 @@ export function learnerMachine(deps: LearnerDeps) {
       passagesScored: 0,
       lastStats: deps.resume?.lastStats,
       clock: { sampleMs: 0, trainMs: 0, sampledTokens: 0, completions: 0 },
+      outbox: [],
     },
     initial: "announcing",
     states: {
@@ -209,9 +222,16 @@ export function learnerMachine(deps: LearnerDeps) {
       },
       sampling: {
         invoke: {
+          id: "sample",
           src: "sample",
           input: ({ context }) => ({ backend: context.backend, req: context.queue[0]! }),
-          onDone: { actions: "respond", target: "idle" },
+          onDone: {
+            actions: [
+              { type: "respond", params: ({ event }) => event.output },
+              { type: "postOutbox", params: ({ context }) => ({ mail: context.outbox }) },
+            ],
+            target: "idle",
+          },
         },
         on: {
           "sample.request": { actions: "enqueue" },
@@ -222,9 +242,17 @@ export function learnerMachine(deps: LearnerDeps) {
       },
       training: {
         invoke: {
+          id: "train",
           src: "train",
           input: ({ context }) => ({ ctx: context }),
-          onDone: { actions: ["finishUpdate", "checkpoint"], target: "announcing" },
+          onDone: {
+            actions: [
+              { type: "reportTiming", params: ({ event }) => event.output },
+              { type: "finishUpdate", params: ({ event }) => event.output },
+              "checkpoint",
+            ],
+            target: "announcing",
+          },
         },
         on: {
           "sample.request": { actions: "enqueue" },
