@@ -57,6 +57,8 @@ export interface HostOptions {
   die(error: unknown): void;
   /** For injected "exit" faults; defaults to die(). */
   exit?(): void;
+  /** Called once the machine runs and every message that arrived while it started was delivered. */
+  started?(): void;
 }
 
 /** Serve one actor on a port until stopped. Returns once the port handler is installed. */
@@ -131,6 +133,7 @@ export function serveActor(actorId: ActorId, factory: ActorFactory, port: Port, 
     rootRef = root;
     starting = false;
     for (const bytes of backlog.splice(0)) deliver(bytes);
+    opts.started?.();
   };
 
   port.onFrame((frame) => {

@@ -19,6 +19,7 @@ export interface Harness {
 
 export function hostAlone(actor: ActorId, factory: ActorFactory, config: RunConfig, restore?: Uint8Array): Harness {
   const [hub, side] = inProcessPair();
+  let started = false;
   const h: Harness = {
     sent: [],
     checkpoints: [],
@@ -26,8 +27,19 @@ export function hostAlone(actor: ActorId, factory: ActorFactory, config: RunConf
     send(from, id, msg) {
       hub.post({ e: encodeEnvelope({ v: PROTOCOL_VERSION, id, from, to: actor, msg }) });
     },
+    // Until the actor has started and nothing it does changes for several turns of the event loop
+    // (a fixed number of turns was too few while a factory's imports load on busy cores).
     async settle() {
-      for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
+      const seen = () => h.sent.length + h.checkpoints.length + h.failures.length;
+      const t0 = performance.now();
+      let quiet = 0;
+      let last = -1;
+      while (quiet < 10 && performance.now() - t0 < 20_000) {
+        await new Promise((r) => setTimeout(r, 1));
+        const n = seen();
+        quiet = started && n === last ? quiet + 1 : 0;
+        last = n;
+      }
     },
     stop() {
       hub.post({ c: { c: "stop" } });
@@ -38,7 +50,12 @@ export function hostAlone(actor: ActorId, factory: ActorFactory, config: RunConf
     else if (f.c.c === "checkpoint") h.checkpoints.push(f.c.step);
     else if (f.c.c === "failed") h.failures.push(f.c.error);
   });
-  serveActor(actor, factory, side, { die: (e) => h.failures.push(e instanceof Error ? e.message : String(e)) });
+  serveActor(actor, factory, side, {
+    die: (e) => h.failures.push(e instanceof Error ? e.message : String(e)),
+    started: () => {
+      started = true;
+    },
+  });
   hub.post({ c: { c: "start", config, actor, incarnation: 0, restore } });
   return h;
 }
