@@ -7,7 +7,7 @@ import { decodeValue } from "../src/protocol/codec.ts";
 import type { ActorId, StepStats } from "../src/protocol/messages.ts";
 import type { ActorFactory } from "../src/runtime/host.ts";
 import type { ActorModule } from "../src/runtime/hub.ts";
-import { createBackend } from "../src/runtime/backends.ts";
+import { createBackend } from "../src/backends/index.ts";
 import { taskOf } from "../src/tasks/registry.ts";
 import { learnerMachine } from "./learner.ts";
 import { predictorMachine } from "./predictor.ts";

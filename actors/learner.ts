@@ -17,7 +17,7 @@ import {
 import { assembleBatch } from "../src/rl/batch.ts";
 import { DEFAULT_GRPO } from "../src/rl/grpo.ts";
 import type { TrainResult } from "../src/rl/batch-types.ts";
-import type { LearnerBackend } from "../src/runtime/backend.ts";
+import type { LearnerBackend } from "../src/backends/backend.ts";
 import type { RunConfig } from "../src/runtime/config.ts";
 import { post, type Inbound, type LearnerTiming, type Outbound } from "../src/runtime/host.ts";
 import type { ActorId, EntropyRequest, EntropyResponse, LogprobRequest, LogprobResponse, Role } from "../src/protocol/messages.ts";

@@ -1,6 +1,6 @@
 // `bun run bench-wire`: what the actor transport costs between workers.
 
-import { wireBench, type WireBenchResult } from "../runtime/wire-bench.ts";
+import { wireBench, type WireBenchResult } from "../bench/wire.ts";
 import { defineCommand } from "./args.ts";
 
 export const benchWireCommand = defineCommand(

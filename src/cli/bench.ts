@@ -1,6 +1,6 @@
-import { BENCH_SECTIONS, type BenchRow, type EngineSection, benchRows, formatRows, parseSections, runBench } from "../engine/bench.ts";
-import { type ExecBenchResult, benchExecutor } from "../exec/bench.ts";
-import { type ModelSection, modelBenchRows, runModelBench } from "../model/bench-model.ts";
+import { BENCH_SECTIONS, type BenchRow, type EngineSection, benchRows, formatRows, parseSections, runBench } from "../bench/engine.ts";
+import { type ExecBenchResult, benchExecutor } from "../bench/exec.ts";
+import { type ModelSection, modelBenchRows, runModelBench } from "../bench/model.ts";
 import { UsageError, bool, defineCommand, optInt, optStr } from "./args.ts";
 import { DEVICE_FLAGS, pickFlags, readDevice } from "./flags/index.ts";
 

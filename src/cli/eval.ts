@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadPassages } from "../data/corpus.ts";
 import { evalMaskSet, evaluate, type EvalResult } from "../eval/pretrainzero-eval.ts";
-import { ModelBackend } from "../model/learner-backend.ts";
+import { ModelBackend } from "../backends/model/backend.ts";
 import { loadModel, type LoadedModel } from "../model/model.ts";
 import { decodeValue } from "../protocol/codec.ts";
 import { newestUsableCheckpoint } from "../runtime/resume.ts";

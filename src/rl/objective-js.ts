@@ -1,5 +1,5 @@
 // The GRPO objective of objective.ts in plain JS (float64): the reference the learner's graph form
-// is tested against, and the per-token surrogate the simulator (src/tasks/sim) trains with.
+// is tested against, and the per-token surrogate the simulator (src/backends/sim) trains with.
 
 import type { ObjectiveHyper, ObjectiveInputs, ObjectiveStats } from "./objective.ts";
 

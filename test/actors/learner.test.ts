@@ -3,7 +3,7 @@ import { initialTransition, transition } from "xstate";
 import { learnerFactory } from "../../actors/index.ts";
 import { learnerMachine } from "../../actors/learner.ts";
 import type { ActorId, PolicyVersion, SampleRequest, SampleResponse, Scored, StepStats } from "../../src/protocol/messages.ts";
-import type { LearnerBackend } from "../../src/runtime/backend.ts";
+import type { LearnerBackend } from "../../src/backends/backend.ts";
 import type { Inbound } from "../../src/runtime/host.ts";
 import { generatorPrompt, predictorPrompt } from "../../src/tasks/pretrainzero/prompts.ts";
 import { factbookPassages } from "../../src/data/factbook.ts";

@@ -22,7 +22,7 @@ import type { Role, SamplePrompt, SampleRequest, SampleResponse, ScoredGroup } f
 import { assembleBatch, type Rollout } from "../../src/rl/batch.ts";
 import type { GrpoBatch, TrainResult } from "../../src/rl/batch-types.ts";
 import { DEFAULT_GRPO } from "../../src/rl/grpo.ts";
-import type { LearnerBackend } from "../../src/runtime/backend.ts";
+import type { LearnerBackend } from "../../src/backends/backend.ts";
 import { rng } from "../../src/runtime/rng.ts";
 import { randomSpanMask } from "../../src/tasks/baselines/masks.ts";
 import { generatorPrompt, predictorPrompt, type TemplateName } from "../../src/tasks/pretrainzero/prompts.ts";

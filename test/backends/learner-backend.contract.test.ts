@@ -1,7 +1,7 @@
 // Runs the LearnerBackend contract (test/backends/contract.ts) over every implementation, each
-// built by the factory the learner uses (src/runtime/backends.ts createBackend).
+// built by the factory the learner uses (src/backends/index.ts createBackend).
 import { expect, setDefaultTimeout, test } from "bun:test";
-import { createBackend } from "../../src/runtime/backends.ts";
+import { createBackend } from "../../src/backends/index.ts";
 import { DEFAULT_RUN_CONFIG, type RunConfig } from "../../src/runtime/config.ts";
 import { generatorPrompt } from "../../src/tasks/pretrainzero/prompts.ts";
 import { type BackendCase, expectFiniteTrain, learnerBackendContract, passagesAt, sampleStep } from "./contract.ts";

@@ -1,13 +1,13 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { Graph, type Node } from "./graph.ts";
-import { type DecoderConfig, countParams, decoderLoss, decoderParams } from "./models.ts";
-import { matmul, reduceSum } from "./ops/index.ts";
-import type { OptimizerConfig } from "./optim.ts";
-import { ParamLayout, normalFrom, xorshiftUniform } from "./params.ts";
-import { type Device, EngineSession, type HostTensor, hostTensor } from "./session.ts";
-import { TRAIN_IO, buildTrainGraph } from "./train-step.ts";
+import { Graph, type Node } from "../engine/graph.ts";
+import { type DecoderConfig, countParams, decoderLoss, decoderParams } from "../engine/models.ts";
+import { matmul, reduceSum } from "../engine/ops/index.ts";
+import type { OptimizerConfig } from "../engine/optim.ts";
+import { ParamLayout, normalFrom, xorshiftUniform } from "../engine/params.ts";
+import { type Device, EngineSession, type HostTensor, hostTensor } from "../engine/session.ts";
+import { TRAIN_IO, buildTrainGraph } from "../engine/train-step.ts";
 
 export interface BenchOptions {
   readonly device?: Device;
@@ -29,7 +29,7 @@ export interface BenchOptions {
   readonly bandwidthMiB?: number;
 }
 
-/** Every section of `bun run bench`; the engine runs the first three, src/model/bench-model.ts the next two, src/exec/bench.ts exec. */
+/** Every section of `bun run bench`; the engine runs the first three, src/bench/model.ts the next two, src/bench/exec.ts exec. */
 export const BENCH_SECTIONS = ["gemm", "bandwidth", "train", "generate", "model-train", "exec"] as const;
 export type BenchSection = (typeof BENCH_SECTIONS)[number];
 export type EngineSection = "gemm" | "bandwidth" | "train";

@@ -1,15 +1,15 @@
 // One PretrainZero step driven in-process, without actors: sample -> mask -> predict -> score ->
 // assemble -> train. Used by tests and benchmarks of the simulator; the actors do the same work
 // across workers.
-import type { Role, SamplePrompt, ScoredGroup, StepStats } from "../../protocol/messages.ts";
-import { assembleBatch, type Rollout } from "../../rl/batch.ts";
-import type { LearnerBackend } from "../../runtime/backend.ts";
-import type { MaskOptions } from "../pretrainzero/mask.ts";
-import { generatorPrompt, predictorPrompt } from "../pretrainzero/prompts.ts";
-import type { RewardDesign } from "../pretrainzero/rewards.ts";
-import { masksForPassage, scorePassage, type MaskOutcome } from "../pretrainzero/score.ts";
-import type { GrpoConfig } from "../../rl/grpo.ts";
-import { DEFAULT_GRPO } from "../../rl/grpo.ts";
+import type { Role, SamplePrompt, ScoredGroup, StepStats } from "../../src/protocol/messages.ts";
+import { assembleBatch, type Rollout } from "../../src/rl/batch.ts";
+import type { LearnerBackend } from "../../src/backends/backend.ts";
+import type { MaskOptions } from "../../src/tasks/pretrainzero/mask.ts";
+import { generatorPrompt, predictorPrompt } from "../../src/tasks/pretrainzero/prompts.ts";
+import type { RewardDesign } from "../../src/tasks/pretrainzero/rewards.ts";
+import { masksForPassage, scorePassage, type MaskOutcome } from "../../src/tasks/pretrainzero/score.ts";
+import type { GrpoConfig } from "../../src/rl/grpo.ts";
+import { DEFAULT_GRPO } from "../../src/rl/grpo.ts";
 
 export interface InProcessStepArgs {
   backend: LearnerBackend;

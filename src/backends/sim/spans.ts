@@ -1,6 +1,6 @@
 // Candidate spans of a passage and their features: the simulator's action space.
 import { factbookPassages } from "../../data/factbook.ts";
-import { countOccurrences, DEFAULT_MAX_OCCURRENCES } from "../pretrainzero/mask.ts";
+import { countOccurrences, DEFAULT_MAX_OCCURRENCES } from "../../tasks/pretrainzero/mask.ts";
 
 export const FEATURE_NAMES = ["length", "frequency", "position", "rarity", "capitalised", "numeric"] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];

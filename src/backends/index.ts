@@ -2,12 +2,12 @@
 // pays for (and only it ever loads) a model runtime.
 
 import type { LearnerBackend } from "./backend.ts";
-import type { RunConfig } from "./config.ts";
+import type { RunConfig } from "../runtime/config.ts";
 
 export async function createBackend(config: RunConfig): Promise<LearnerBackend> {
   switch (config.backend) {
     case "sim": {
-      const { SimBackend } = await import("../tasks/sim/backend.ts");
+      const { SimBackend } = await import("./sim/backend.ts");
       return new SimBackend({
         seed: config.seed,
         design: config.design,
@@ -18,7 +18,7 @@ export async function createBackend(config: RunConfig): Promise<LearnerBackend> 
       });
     }
     case "model": {
-      const { ModelBackend } = await import("../model/learner-backend.ts");
+      const { ModelBackend } = await import("./model/backend.ts");
       return ModelBackend.load(config);
     }
   }

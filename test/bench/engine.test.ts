@@ -1,8 +1,8 @@
 import { expect, setDefaultTimeout, test } from "bun:test";
-import { DEFAULT_SECTIONS, formatBenchTable, formatRows, graphMatmulFlops, parseSections, runBench } from "../../src/engine/bench.ts";
+import { DEFAULT_SECTIONS, formatBenchTable, formatRows, graphMatmulFlops, parseSections, runBench } from "../../src/bench/engine.ts";
 import { Graph } from "../../src/engine/graph.ts";
 import { matmul } from "../../src/engine/ops/index.ts";
-import { decodeWeightBytes, modelBenchRows, runModelBench } from "../../src/model/bench-model.ts";
+import { decodeWeightBytes, modelBenchRows, runModelBench } from "../../src/bench/model.ts";
 import { parseDecoderConfig } from "../../src/model/hf-config.ts";
 
 // Worker start-up and ORT session builds take seconds on 2 shared cores.

@@ -20,7 +20,7 @@ export interface WireBenchResult extends WireBenchOptions {
 }
 
 export async function wireBench(opts: WireBenchOptions): Promise<WireBenchResult> {
-  const url = new URL("./wire-bench.worker.ts", import.meta.url);
+  const url = new URL("./wire.worker.ts", import.meta.url);
   const ping = new Worker(url);
   const pong = new Worker(url);
   try {

@@ -12,11 +12,11 @@ import type { Completion, SampleRequest, SampleResponse } from "../../protocol/m
 import type { GrpoBatch, TrainResult } from "../../rl/batch-types.ts";
 import { grpoConfig, type GrpoConfig } from "../../rl/grpo.ts";
 import { clippedSurrogate } from "../../rl/objective-js.ts";
-import type { LearnerBackend } from "../../runtime/backend.ts";
+import type { LearnerBackend } from "../backend.ts";
 import { rng } from "../../runtime/rng.ts";
-import { MASK_TOKEN, occurrenceOffsets } from "../pretrainzero/mask.ts";
-import { maskedOfPredictorPrompt, passageOfGeneratorPrompt } from "../pretrainzero/prompts.ts";
-import type { RewardDesign } from "../pretrainzero/rewards.ts";
+import { MASK_TOKEN, occurrenceOffsets } from "../../tasks/pretrainzero/mask.ts";
+import { maskedOfPredictorPrompt, passageOfGeneratorPrompt } from "../../tasks/pretrainzero/prompts.ts";
+import type { RewardDesign } from "../../tasks/pretrainzero/rewards.ts";
 import { generatorProbs, expectedFeatures, INITIAL_SKILL_BIAS, logSigmoid, sigmoid, SKILL_BOUNDS, solveLogitAndSlope } from "./policy.ts";
 import { NUM_FEATURES, spanCandidates, type SpanCandidates } from "./spans.ts";
 

@@ -3,9 +3,9 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { factbookPassages } from "../../../src/data/factbook.ts";
 import type { RewardDesign } from "../../../src/tasks/pretrainzero/rewards.ts";
-import { SimBackend } from "../../../src/tasks/sim/backend.ts";
-import { runInProcessStep } from "../../../src/tasks/sim/loop.ts";
-import { intrinsicDifficulty } from "../../../src/tasks/sim/policy.ts";
+import { SimBackend } from "../../../src/backends/sim/backend.ts";
+import { runInProcessStep } from "../../helpers/sim-loop.ts";
+import { intrinsicDifficulty } from "../../../src/backends/sim/policy.ts";
 
 // Worker start-up and ORT session builds take seconds on 2 shared cores.
 setDefaultTimeout(60_000);

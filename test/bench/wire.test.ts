@@ -2,7 +2,7 @@
 
 import { expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
-import { wireBench } from "../../src/runtime/wire-bench.ts";
+import { wireBench } from "../../src/bench/wire.ts";
 
 // Worker start-up takes seconds on 2 shared cores.
 setDefaultTimeout(60_000);

@@ -1,7 +1,7 @@
 // Executor throughput and cold start, for `bun run bench` (performance claims live there, not in tests).
 
-import { createPythonExecutor } from "./python.ts";
-import type { ExecRequest } from "./types.ts";
+import { createPythonExecutor } from "../exec/python.ts";
+import type { ExecRequest } from "../exec/types.ts";
 
 export interface ExecBenchResult {
   poolSize: number;

@@ -5,17 +5,17 @@
  * so the report can say where a decode step's time goes.
  */
 import { readFileSync } from "node:fs";
-import { graphMatmulFlops, type BenchRow } from "../engine/bench.ts";
+import { graphMatmulFlops, type BenchRow } from "./engine.ts";
 import { Graph } from "../engine/graph.ts";
 import { add } from "../engine/ops/index.ts";
 import { EngineSession, type HostTensor, type SessionOptions, hostTensor } from "../engine/session.ts";
-import { type WeightBinding, decoderTensorSpecs, frozenBinding, randomWeights, xorshift } from "./decoder.ts";
-import { GEN_IO, Generator, type GenerateRequest, buildDecodeGraph } from "./generate.ts";
-import { type DecoderConfig, loadDecoderConfig, parseDecoderConfig } from "./hf-config.ts";
-import { LM_IO, bucket } from "./logprobs.ts";
-import { LmTrainer, type TrainMode, type TrainSequence } from "./lm-trainer.ts";
-import { openModelWeights } from "./safetensors.ts";
-import { SamplerScratch, sampleToken } from "./sampler.ts";
+import { type WeightBinding, decoderTensorSpecs, frozenBinding, randomWeights, xorshift } from "../model/decoder.ts";
+import { GEN_IO, Generator, type GenerateRequest, buildDecodeGraph } from "../model/generate.ts";
+import { type DecoderConfig, loadDecoderConfig, parseDecoderConfig } from "../model/hf-config.ts";
+import { LM_IO, bucket } from "../model/logprobs.ts";
+import { LmTrainer, type TrainMode, type TrainSequence } from "../model/lm-trainer.ts";
+import { openModelWeights } from "../model/safetensors.ts";
+import { SamplerScratch, sampleToken } from "../model/sampler.ts";
 
 export const DEFAULT_MODEL_DIR = "fixtures/default-model";
 

@@ -7,8 +7,8 @@ import { parseMask } from "../../../src/tasks/pretrainzero/mask.ts";
 import { generatorPrompt, predictorPrompt } from "../../../src/tasks/pretrainzero/prompts.ts";
 import { parseBoxed } from "../../../src/tasks/pretrainzero/rewards.ts";
 import { masksForPassage, scorePassage } from "../../../src/tasks/pretrainzero/score.ts";
-import { SimBackend, type SimConfig } from "../../../src/tasks/sim/backend.ts";
-import { runInProcessStep } from "../../../src/tasks/sim/loop.ts";
+import { SimBackend, type SimConfig } from "../../../src/backends/sim/backend.ts";
+import { runInProcessStep } from "../../helpers/sim-loop.ts";
 
 // Worker start-up and ORT session builds take seconds on 2 shared cores.
 setDefaultTimeout(60_000);

@@ -1,8 +1,8 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { factbookPassages } from "../../../src/data/factbook.ts";
 import { countOccurrences, maskPassage } from "../../../src/tasks/pretrainzero/mask.ts";
-import { difficulties, generatorProbs, SKILL_CAP, solveProbability } from "../../../src/tasks/sim/policy.ts";
-import { FEATURE, NUM_FEATURES, spanCandidates, splitWords, wordRarity } from "../../../src/tasks/sim/spans.ts";
+import { difficulties, generatorProbs, SKILL_CAP, solveProbability } from "../../../src/backends/sim/policy.ts";
+import { FEATURE, NUM_FEATURES, spanCandidates, splitWords, wordRarity } from "../../../src/backends/sim/spans.ts";
 
 // Worker start-up and ORT session builds take seconds on 2 shared cores.
 setDefaultTimeout(60_000);

@@ -3,17 +3,17 @@
 // other requests ran before it; training is the clipped GRPO surrogate over the step's batch,
 // split into minibatches that each take one optimizer step.
 
-import type { Completion, EntropyResponse, LogprobRequest, LogprobResponse, SamplePrompt, SampleRequest, SampleResponse } from "../protocol/messages.ts";
-import { taskOf } from "../tasks/registry.ts";
-import type { GrpoBatch, TrainResult } from "../rl/batch-types.ts";
-import { learningRate, type LrSchedule } from "../rl/schedule.ts";
-import type { LearnerBackend } from "../runtime/backend.ts";
-import type { ModelRunConfig, RunConfig } from "../runtime/config.ts";
-import type { GenerateRequest } from "./generate.ts";
-import type { LoraTarget } from "./lora.ts";
-import { loadModel, type LoadedModel } from "./model.ts";
-import type { TrainSequence } from "./lm-trainer.ts";
-import { encodeValue, decodeValue } from "../protocol/codec.ts";
+import type { Completion, EntropyResponse, LogprobRequest, LogprobResponse, SamplePrompt, SampleRequest, SampleResponse } from "../../protocol/messages.ts";
+import { taskOf } from "../../tasks/registry.ts";
+import type { GrpoBatch, TrainResult } from "../../rl/batch-types.ts";
+import { learningRate, type LrSchedule } from "../../rl/schedule.ts";
+import type { LearnerBackend } from "../backend.ts";
+import type { ModelRunConfig, RunConfig } from "../../runtime/config.ts";
+import type { GenerateRequest } from "../../model/generate.ts";
+import type { LoraTarget } from "../../model/lora.ts";
+import { loadModel, type LoadedModel } from "../../model/model.ts";
+import type { TrainSequence } from "../../model/lm-trainer.ts";
+import { encodeValue, decodeValue } from "../../protocol/codec.ts";
 
 export class ModelBackend implements LearnerBackend {
   readonly kind = "model";
