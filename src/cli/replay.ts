@@ -5,8 +5,9 @@ import { resolve } from "node:path";
 import { ACTORS } from "../../actors/index.ts";
 import { readEpisodeLog } from "../protocol/log.ts";
 import { ACTOR_IDS, type ActorId } from "../protocol/messages.ts";
-import { DEFAULT_RUN_CONFIG, type RunConfig } from "../runtime/config.ts";
+import { runConfigFrom, type RunConfig } from "../runtime/config.ts";
 import { formatDiff } from "../runtime/diff.ts";
+import { cpuClass } from "../runtime/cpu-class.ts";
 import { defaultDivergencePath, writeDivergenceFile } from "../inspector/divergence.ts";
 import { replayActor, type Divergence } from "../runtime/replay.ts";
 import { openRunDir, readLogOwner, readSavedRun, recordedWallSeconds } from "../runtime/run-dir.ts";
@@ -45,7 +46,13 @@ export const replayCommand = defineCommand(
     if (typeof recorded !== "object" || recorded === null || typeof recorded.seed !== "number") {
       throw new InputError(`log ${file} has no run configuration in its header; accepted: logs written by simulate or train --record`);
     }
-    const config: RunConfig = { ...DEFAULT_RUN_CONFIG, ...recorded, faults: [] };
+    const config: RunConfig = { ...runConfigFrom(recorded as unknown as Record<string, unknown>), faults: [] };
+    const here = cpuClass();
+    if (actor === "learner" && config.backend === "model" && log.header.cpu !== undefined && log.header.cpu !== here) {
+      console.error(
+        `warning: ${file} was recorded on a ${log.header.cpu} CPU and this one is ${here}; onnxruntime's kernels sum in another order on another instruction set, so the learner's floats may differ in their last bits (replay on a ${log.header.cpu} machine to check bit for bit)`,
+      );
+    }
     const resumedSteps = stepsChangedOnResume(file, recorded.steps);
     if (resumedSteps !== undefined) {
       console.error(

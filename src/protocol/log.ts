@@ -35,6 +35,8 @@ export interface LogHeader {
   command: string;
   /** The run's resolved configuration (whatever the command needs to reproduce the run). */
   config: unknown;
+  /** The recording machine's CPU class (src/runtime/cpu-class.ts): a model's learner replays bit for bit on the same class. Absent in older logs. */
+  cpu?: string;
 }
 
 export interface LogRecord {
@@ -154,12 +156,13 @@ export class EpisodeLogWriter {
   }
 
   /** Creates a new log and writes its header. Never overwrites: a recording is evidence. */
-  static create(file: string, header: { command: string; config: unknown }): EpisodeLogWriter {
+  static create(file: string, header: { command: string; config: unknown; cpu?: string }): EpisodeLogWriter {
     const full: LogHeader = {
       format: LOG_FORMAT,
       protocol: PROTOCOL_VERSION,
       command: header.command,
       config: sortedKeys(header.config),
+      ...(header.cpu !== undefined ? { cpu: header.cpu } : {}),
     };
     let fd: number;
     try {
@@ -505,6 +508,7 @@ function checkHeader(raw: RawRecord, file: string, at: number): LogHeader {
     );
   }
   if (typeof h.command !== "string") bad(`header command must be a string, got ${describe(h.command)}`);
+  if (h.cpu !== undefined && typeof h.cpu !== "string") bad(`header cpu must be a string, got ${describe(h.cpu)}`);
   return h as unknown as LogHeader;
 }
 

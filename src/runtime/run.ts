@@ -5,6 +5,7 @@ import { EpisodeLogWriter } from "../protocol/log.ts";
 import type { ActorId, PolicyVersion } from "../protocol/messages.ts";
 import type { RunConfig, TransportKind } from "./config.ts";
 import { Hub, type ActorModule, type HubOptions, type RunResult } from "./hub.ts";
+import { cpuClass } from "./cpu-class.ts";
 
 export interface RunOptions {
   config: RunConfig;
@@ -33,7 +34,7 @@ export async function runSelfPlay(opts: RunOptions): Promise<RunOutcome> {
   const writer = opts.recordPath
     ? opts.appendToLog
       ? EpisodeLogWriter.reopen(opts.recordPath)
-      : EpisodeLogWriter.create(opts.recordPath, { command: opts.command ?? "simulate", config: opts.config })
+      : EpisodeLogWriter.create(opts.recordPath, { command: opts.command ?? "simulate", config: opts.config, cpu: cpuClass() })
     : null;
   let records = 0;
   try {
