@@ -13,7 +13,8 @@ import type { Role, StepStats } from "../protocol/messages.ts";
 import { STAGE_RANK } from "../protocol/message-table.ts";
 import { groupAdvantages, isZeroVariance } from "../rl/advantages.ts";
 import { DEFAULT_GRPO } from "../rl/grpo.ts";
-import { DEFAULT_RUN_CONFIG, type RunConfig } from "../runtime/config.ts";
+import { runConfigFrom, type RunConfig } from "../runtime/config.ts";
+import { taskOf } from "../tasks/registry.ts";
 import { MASK_TOKEN, occurrenceOffsets } from "../tasks/pretrainzero/mask.ts";
 import { passageOfGeneratorPrompt } from "../tasks/pretrainzero/prompts.ts";
 import { parseBoxed } from "../tasks/pretrainzero/rewards.ts";
@@ -204,13 +205,25 @@ function passageKeyOf(maskId: string): { passage: string; index: number } | null
   return m ? { passage: m[1]!, index: Number(m[2]) } : null;
 }
 
-const PRETRAINZERO_TYPES = new Set<string>(Object.keys(STAGE_RANK));
+/**
+ * Messages joined into mask episodes under the run's task (step metrics always are; the rest are
+ * listed as they are), and the roles its learner trains.
+ */
+function taskView(config: RunConfig): { joined: Set<string>; roles: Set<Role> } {
+  try {
+    const task = taskOf(config);
+    return { joined: new Set(["policy.version", ...task.inspector.episodeTypes]), roles: new Set(trainRoles(config)) };
+  } catch {
+    // A task this build does not know: try every message, as PretrainZero's.
+    return { joined: new Set(Object.keys(STAGE_RANK)), roles: new Set(["generator", "predictor"]) };
+  }
+}
 
 /** Builds episodes from records in log order. Pure: tests feed it synthetic records. */
 export function extractEpisodes(header: LogHeader, records: Iterable<RawLogRecord>): Omit<EpisodeIndex, "bytes"> {
-  const config: RunConfig = { ...DEFAULT_RUN_CONFIG, ...(isObj(header.config) ? (header.config as Partial<RunConfig>) : {}) };
+  const config: RunConfig = runConfigFrom(isObj(header.config) ? header.config : {});
+  const { joined, roles } = taskView(config);
   const grpo = { ...DEFAULT_GRPO, ...(isObj(config.grpo) ? config.grpo : {}) };
-  const roles = new Set<Role>(trainRoles(config));
   const steps = new Map<number, StepParts>();
   const stats = new Map<number, { stats: StepStats | null; digest: string | null; version: number }>();
   const generic: GenericItem[] = [];
@@ -225,7 +238,7 @@ export function extractEpisodes(header: LogHeader, records: Iterable<RawLogRecor
   for (const r of records) {
     count++;
     const m = isObj(r.msg) ? r.msg : {};
-    if (!PRETRAINZERO_TYPES.has(r.type)) {
+    if (!joined.has(r.type)) {
       const { program, input, output, verdict, type: _t, ...rest } = m;
       generic.push({
         seq: r.seq,

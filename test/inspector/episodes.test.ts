@@ -187,3 +187,11 @@ test("a torn log is refused, not half-read", () => {
   expect(() => loadEpisodeIndex(torn)).toThrow(LogError);
   expect(() => loadEpisodeIndex(torn)).toThrow(/torn tail at byte \d+ after record \d+/);
 });
+
+test("a task without mask episodes (Absolute Zero) has its records listed as they are, with the step metrics", () => {
+  const ix = loadEpisodeIndex(join(import.meta.dir, "../../fixtures/logs/x64-avx2/tiny-azr.spzlog"));
+  expect(ix.episodes).toHaveLength(0);
+  expect(ix.warnings).toEqual([]);
+  expect(new Set(ix.generic.map((g) => g.type))).toEqual(new Set(["sample.request", "sample.response", "proposals", "tasks", "validated", "predictions", "scored"]));
+  expect(ix.steps.length).toBeGreaterThan(0);
+});
