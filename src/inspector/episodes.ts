@@ -392,8 +392,8 @@ export function extractEpisodes(header: LogHeader, records: Iterable<RawLogRecor
       digest: st?.digest ?? null,
     });
   }
-  // Steps that only have a policy.version (the final announcement) carry no episodes: not listed.
-  return { header, records: count, episodes, steps: summaries.filter((s) => s.episodes > 0), generic, warnings: warnings.slice(0, 200) };
+  // The final announcement's step has neither episodes nor metrics: not listed.
+  return { header, records: count, episodes, steps: summaries.filter((s) => s.episodes > 0 || s.stats !== null), generic, warnings: warnings.slice(0, 200) };
 }
 
 function mean(xs: number[]): number | null {
