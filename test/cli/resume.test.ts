@@ -79,6 +79,18 @@ test("an Absolute Zero run resumes from the checkpoint it stopped at, proposer b
   expect(final("azr-split").equals(final("azr-whole"))).toBe(true);
 });
 
+test("an RLP run resumes with its moving average of the weights and equals an uninterrupted one", () => {
+  // The EMA baseline scores every step's rewards: a resume that lost it would change them at once.
+  const RLP = ["train", "--model", join(import.meta.dir, "../../fixtures/tiny-llama"), "--task", "rlp", "--steps", "3", "--passages", "2", "--pred-samples", "2", "--rlp-ema-decay", "0.5", "--transport", "inproc", "--checkpoint-every", "1"];
+  expect(cli(...RLP, "--run", "rlp-whole", "--record", join(dir, "rlp-whole.spzlog")).code).toBe(0);
+  expect(cli(...RLP, "--run", "rlp-split", "--record", join(dir, "rlp-split.spzlog"), "--stop-after", "2").code).toBe(0);
+  const r = cli("train", "--resume", join(dir, "runs", "rlp-split"), "--transport", "inproc");
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(/at step 2 of 3/);
+  expect(metrics("rlp-split")).toEqual(metrics("rlp-whole"));
+  expect(readFileSync(join(dir, "rlp-split.spzlog")).equals(readFileSync(join(dir, "rlp-whole.spzlog")))).toBe(true);
+});
+
 /** Every file of a run folder and its log, to show that a refused resume changed nothing. */
 function snapshot(run: string, log: string): Record<string, string> {
   const out: Record<string, string> = {};
