@@ -12,6 +12,7 @@ import { loadDecoderConfig, type DecoderConfig } from "../model/hf-config.ts";
 import { openModelWeights } from "../model/safetensors.ts";
 import { TextTokenizer } from "../model/tokenizer.ts";
 import type { CorpusConfig, RunConfig } from "./config.ts";
+import { taskOf } from "../tasks/registry.ts";
 
 const inputError = (message: string): Error => Object.assign(new Error(message), { exitCode: 2 });
 
@@ -27,7 +28,7 @@ export async function preflightRun(config: RunConfig, opts: PreflightOptions = {
   if (opts.runsDir !== undefined) checkRunsDir(opts.runsDir);
   if (config.backend === "model") checkModelFolder(config.model.dir, "--model");
   // Absolute Zero proposes programs; it reads no corpus.
-  if (config.task !== "azr") await checkCorpus(config.corpus);
+  if (taskOf(config).usesCorpus) await checkCorpus(config.corpus);
 }
 
 /**
