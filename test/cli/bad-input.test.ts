@@ -163,6 +163,11 @@ const rows: Row[] = [
   { args: [...SIM, "--config", "bad-config.json"], error: /config file bad-config\.json is not valid JSON/ },
   { args: [...SIM, "--task", "random-span"], error: /--task random-span needs a language model/ },
   { args: [...TRAIN, "--min-words", "50", "--max-words", "10"], error: /--min-words 50 is above --max-words 10/ },
+  { args: [...SIM, "--task", "rlp"], error: /--task rlp needs a language model \(--backend model\); the simulator's policies have no log-probabilities/ },
+  { args: [...SIM, "--task", "rpt"], error: /--task rpt needs a language model .*no tokenizer/ },
+  { args: [...TRAIN, "--task", "nope"], error: /--task must be one of pretrainzero, .*rlp, got "nope"/ },
+  { args: [...TRAIN, "--task", "rpt", "--rpt-entropy-top", "0"], error: /--rpt-entropy-top/ },
+  { args: [...TRAIN, "--task", "rlp", "--rlp-ema-decay", "1.5"], error: /--rlp-ema-decay/ },
   // report
   { args: ["report", "no-metrics"], error: /run .*no-metrics has no metrics\.jsonl; accepted/ },
   { args: ["report", "config-not-json"], error: /config-not-json\/config\.json is not valid JSON .*accepted/ },
