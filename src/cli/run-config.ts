@@ -8,7 +8,7 @@
 import { DEFAULT_RUN_CONFIG, type RunConfig } from "../runtime/config.ts";
 import { TEMPLATE_NAMES } from "../tasks/pretrainzero/prompts.ts";
 import { REWARD_DESIGNS } from "../tasks/pretrainzero/rewards.ts";
-import { taskNamed, TASK_NAMES } from "../tasks/registry.ts";
+import { TASKS, taskNamed, TASK_NAMES } from "../tasks/registry.ts";
 import type { Task } from "../tasks/task.ts";
 import { InputError, type FlagValue, type ParsedArgs } from "./args.ts";
 import { readCorpus, readDevice, readLora, readModel, readOptimiser, readSampling } from "./flags/index.ts";
@@ -54,11 +54,44 @@ function startingPoint(backend: Backend, task: Task): { config: RunConfig; check
   return { config, checkpointEvery };
 }
 
+/**
+ * A base run under this backend and task. Another task keeps the run's shared settings (seed,
+ * corpus, model, sampling, optimiser...) and takes its own options and run defaults; another backend
+ * starts from that backend's scale (steps, batch, template) and keeps the seed and the corpus.
+ */
+function rebased(base: { config: RunConfig; checkpointEvery: number }, backend: Backend, task: Task): { config: RunConfig; checkpointEvery: number } {
+  const b = base.config;
+  if (b.backend !== backend) {
+    const fresh = startingPoint(backend, task);
+    return { ...fresh, config: { ...fresh.config, seed: b.seed, corpus: { ...fresh.config.corpus, path: b.corpus.path, textField: b.corpus.textField, seed: b.corpus.seed } } };
+  }
+  if (b.task === task.name) return base;
+  const own = startingPoint(backend, task).config;
+  // Settings either task sets by default are the new task's.
+  const set = { ...taskNamed(b.task).runDefaults, ...task.runDefaults };
+  const config: RunConfig = { ...b, task: task.name, taskOptions: { ...task.defaults } };
+  if (set.passages !== undefined) config.passages = own.passages;
+  if (set.template !== undefined) config.template = own.template;
+  // Token limits and stop strings are the task's own (or the defaults) when the tasks differ.
+  config.model = { ...b.model, maxNewTokens: own.model.maxNewTokens, stopStrings: own.model.stopStrings };
+  return { config, checkpointEvery: base.checkpointEvery };
+}
+
 function taskByFlag(name: string): Task {
   try {
     return taskNamed(name);
   } catch {
     throw new InputError(`--task ${name} is not a registered task; accepted: ${TASK_NAMES.join(", ")}`);
+  }
+}
+
+/** A flag of another task would be silently ignored: say so instead. */
+function refuseForeignTaskFlags(args: ParsedArgs, task: Task): void {
+  const own = new Set(task.flags.map((f) => f.name));
+  for (const other of TASKS) {
+    for (const f of other.flags) {
+      if (args.given.has(f.name) && !own.has(f.name)) throw new InputError(`--${f.name} is a flag of task ${other.name}, not of --task ${task.name}; it would be ignored`);
+    }
   }
 }
 
@@ -80,9 +113,9 @@ export function resolveRunConfig(parsed: ParsedArgs, backend: Backend, base?: { 
   const args = base ? givenOnly(parsed) : parsed;
   const taskName = groupStr(args, "task");
   const task = taskByFlag(taskName ?? base?.config.task ?? D.task);
-  // A base run of another task (or backend) keeps none of its task's settings.
-  const sameTask = base !== undefined && base.config.task === task.name && base.config.backend === backend;
-  const start = sameTask ? base : startingPoint(backend, task);
+  refuseForeignTaskFlags(parsed, task);
+  const start = base ? rebased(base, backend, task) : startingPoint(backend, task);
+  const sameTask = base !== undefined && base.config.task === task.name;
   const s = start.config;
 
   const model = s.model;

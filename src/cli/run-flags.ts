@@ -23,7 +23,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: "steps", type: "int", min: 1, help: `GRPO steps (${dflt("sim 100, model 15")})` },
   { name: "seed", type: "int", min: 0, default: D.seed, help: "run seed; every random draw is keyed by it" },
   { name: "task", type: "enum", values: TASK_NAMES, default: D.task, help: TASKS.map((t) => `${t.name}: ${t.summary}`).join("; ") },
-  { name: "passages", type: "int", min: 1, help: `paragraphs per step (paper: 32; ${dflt("sim 32, model 8, azr 4 proposer prompts per task type")})` },
+  { name: "passages", type: "int", min: 1, help: `paragraphs per step (paper: 32; ${dflt("sim 32, model 8, or the task's")})` },
   { name: "gen-samples", type: "int", min: 1, help: `generator rollouts per paragraph (paper: 8; ${dflt("sim 8, model 4")})` },
   { name: "pred-samples", type: "int", min: 1, help: `predictor rollouts per mask, G (paper: 8; ${dflt("sim 8, model 8")})` },
   { name: "design", type: "enum", values: REWARD_DESIGNS, default: D.design, help: "minmax: the paper's reward; plain: 1-acc; random: random masking, generator untrained" },

@@ -1,5 +1,5 @@
-// `bun run train`: PretrainZero self-play training of a language model on the engine (or, with
-// --backend sim, of the simulated policies).
+// `bun run train`: self-play training of a language model on the engine under any registered task
+// (PretrainZero by default), or, with --backend sim, of the simulated policies.
 
 import { defineCommand } from "./args.ts";
 import { MODEL_FLAGS, RUN_FLAGS, runSelfPlayCommand, SIM_FLAGS, SIMULATION_BANNER } from "./self-play.ts";
@@ -7,7 +7,7 @@ import { MODEL_FLAGS, RUN_FLAGS, runSelfPlayCommand, SIM_FLAGS, SIMULATION_BANNE
 export const trainCommand = defineCommand(
   {
     name: "train",
-    summary: "Train a language model by PretrainZero self-play (generator masks, predictor fills in, both trained with GRPO).",
+    summary: "Train a language model by self-play with GRPO: PretrainZero (generator masks, predictor fills in) by default, or another task (--task).",
     flags: [...MODEL_FLAGS, ...RUN_FLAGS, ...SIM_FLAGS],
     acceptsRunFolder: true,
     examples: [

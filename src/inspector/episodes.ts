@@ -92,8 +92,8 @@ export interface StepSummary {
 }
 
 /**
- * Absolute Zero slot: messages that are not PretrainZero's (program, input, output, verdict when
- * present), shown generically until the Absolute Zero protocol exists.
+ * A record the run's task does not join into mask episodes (Absolute Zero's, RLP's), listed as it
+ * is: program, input, output and verdict when present, the other fields as they are.
  */
 export interface GenericItem {
   seq: number;

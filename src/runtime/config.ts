@@ -128,7 +128,8 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
 
 /**
  * A configuration read back from a log header or a run folder: defaults for fields it predates.
- * Logs recorded before tasks became plugins kept Absolute Zero's options under `azr`.
+ * Logs recorded before tasks became plugins kept Absolute Zero's options under `azr`: the one place
+ * outside src/tasks that names a task, to read those logs.
  */
 export function runConfigFrom(raw: Record<string, unknown>): RunConfig {
   const { azr, ...rest } = raw as Partial<RunConfig> & { azr?: Record<string, FlagValue> };

@@ -39,6 +39,22 @@ test("with a base run, only flags the user set apply", () => {
   expect(more.config).toEqual({ ...base.config, steps: 6 });
 });
 
+test("rerunning a base run under another task keeps its shared settings and takes the task's own", () => {
+  const base = resolveRunConfig(parse("--seed", "7", "--steps", "3", "--corpus", "x.txt", "--task", "azr", "--azr-references", "2"), "model");
+  const c = resolveRunConfig(parse("--task", "rlp"), "model", base).config;
+  expect([c.seed, c.steps, c.corpus.path, c.task]).toEqual([7, 3, "x.txt", "rlp"]);
+  // Azr's 4 proposer prompts, 96/48 tokens and no stop strings are azr's: rlp gets its own.
+  expect(c.passages).toBe(8);
+  expect(c.model.maxNewTokens.predictor).toBe(32);
+  expect(c.model.stopStrings).toEqual(["</think>"]);
+  expect(c.taskOptions).toEqual({ emaDecay: 0.999, positions: 1, minContext: 8 });
+});
+
+test("a flag of another task is refused rather than ignored", () => {
+  expect(() => resolveRunConfig(parse("--task", "rpt", "--rlp-ema-decay", "0.5"), "model")).toThrow("--rlp-ema-decay is a flag of task rlp, not of --task rpt; it would be ignored");
+  expect(() => resolveRunConfig(parse("--azr-references", "3"), "model")).toThrow(/--azr-references is a flag of task azr, not of --task pretrainzero/);
+});
+
 test("bad combinations are one-line input errors", () => {
   expect(() => resolveRunConfig(parse("--task", "azr"), "sim")).toThrow(/--task azr needs a language model \(--backend model\); /);
   expect(() => resolveRunConfig(parse("--task", "rlp"), "sim")).toThrow(/--task rlp needs a language model/);

@@ -106,7 +106,8 @@ export class ModelBackend implements LearnerBackend {
     const tok = this.model.tokenizer;
     const rows = req.items.map((it) => {
       const context = tok.encode(it.context);
-      return { key: it.key, ids: [...context, ...tok.encode(it.target)], from: context.length };
+      // The target's tokens alone: no BOS between the context and the target.
+      return { key: it.key, ids: [...context, ...tok.encode(it.target, { addSpecialTokens: false })], from: context.length };
     });
     const score = () => this.model.logprobs(rows.map((r) => r.ids));
     if (req.weights === "ema" && !this.ema) throw new Error(`model backend: task ${this.run.task} keeps no moving average of the weights to score with`);
@@ -138,10 +139,7 @@ export class ModelBackend implements LearnerBackend {
         seqs.push({ ids: [...prompt, ...c.tokens], completionStart: prompt.length, advantage: g.advantages[i]!, behaviourLogprobs: c.logprobs });
       });
     }
-    if (seqs.length === 0) {
-      this.updateEma();
-      return { loss: 0, gradNorm: 0, clipFrac: 0 };
-    }
+    if (seqs.length === 0) return { loss: 0, gradNorm: 0, clipFrac: 0 };
     if (this.reference) {
       // Reference log-probs of the completion tokens under the initial model, at the sampling temperature.
       const scored = await this.reference.logprobs(seqs.map((q) => q.ids));
@@ -164,9 +162,9 @@ export class ModelBackend implements LearnerBackend {
       clipped += r.clipFrac * r.tokens;
       tokens += r.tokens;
       gradNorm = Math.max(gradNorm, r.gradNorm);
+      this.updateEma();
     }
     this.updates++;
-    this.updateEma();
     return {
       loss: tokens ? loss / tokens : 0,
       gradNorm,

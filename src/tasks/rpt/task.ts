@@ -47,7 +47,7 @@ export const RPT: Task = {
       const { TextTokenizer } = await import("../../model/tokenizer.ts");
       const tok = TextTokenizer.load(config.model.dir);
       const boundaries = (continuation: string) => {
-        const ids = tok.encode(continuation);
+        const ids = tok.encode(continuation, { addSpecialTokens: false });
         return tokenBoundaries(continuation, ids.map((_, i) => tok.decode(ids.slice(0, i + 1))));
       };
       return (answers, predictions) =>

@@ -1,4 +1,6 @@
 import { expect, test } from "bun:test";
+import { join } from "node:path";
+import { TextTokenizer } from "../../../src/model/tokenizer.ts";
 import { rng } from "../../../src/runtime/rng.ts";
 import { rptCut } from "../../../src/tasks/rpt/positions.ts";
 import { prefixReward, tokenBoundaries } from "../../../src/tasks/rpt/reward.ts";
@@ -35,4 +37,17 @@ test("an RPT cut is the words before a high-entropy word, and that word and the 
     expect(rptCut(passage, h, rng({ seed: 1, step: 0, role: "t", item: "p", sample: i }), 0.2, 2)).toEqual({ masked: "one two", span: " three four" });
   }
   expect(rptCut("one", [0], rng({ seed: 1, step: 0, role: "t", item: "p" }), 0.2, 2)).toBeNull();
+});
+
+test("token boundaries on a real tokenizer that adds a BOS token (Llama 3 template)", () => {
+  const tok = TextTokenizer.load(join(import.meta.dir, "../../../fixtures/tiny-llama"));
+  const cont = " the cat sat";
+  const ids = tok.encode(cont, { addSpecialTokens: false });
+  const b = tokenBoundaries(cont, ids.map((_, i) => tok.decode(ids.slice(0, i + 1))));
+  expect(b.length).toBeGreaterThan(0);
+  expect(b.at(-1)).toBe(new TextEncoder().encode(cont).length);
+  // With the BOS, no decoded prefix is a prefix of the text: the reward would always be 0.
+  const withBos = tok.encode(cont);
+  expect(withBos.length).toBe(ids.length + 1);
+  expect(tokenBoundaries(cont, withBos.map((_, i) => tok.decode(withBos.slice(0, i + 1))))).toEqual([]);
 });
