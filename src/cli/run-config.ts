@@ -8,6 +8,7 @@
 import { DEFAULT_RUN_CONFIG, type RunConfig } from "../runtime/config.ts";
 import { TEMPLATE_NAMES } from "../tasks/pretrainzero/prompts.ts";
 import { REWARD_DESIGNS } from "../tasks/pretrainzero/rewards.ts";
+import { SPAN_FILTERS } from "../tasks/pretrainzero/span-rules.ts";
 import { TASKS, taskNamed, TASK_NAMES } from "../tasks/registry.ts";
 import type { Task } from "../tasks/task.ts";
 import { InputError, type FlagValue, type ParsedArgs } from "./args.ts";
@@ -51,6 +52,7 @@ function startingPoint(backend: Backend, task: Task): { config: RunConfig; check
   if (t.template !== undefined) config.template = t.template;
   if (t.maxNewTokens) config.model = { ...config.model, maxNewTokens: { ...config.model.maxNewTokens, ...t.maxNewTokens } };
   if (t.stopStrings) config.model = { ...config.model, stopStrings: [...t.stopStrings] };
+  if (t.modelDir !== undefined) config.model = { ...config.model, dir: t.modelDir };
   return { config, checkpointEvery };
 }
 
@@ -132,6 +134,7 @@ export function resolveRunConfig(parsed: ParsedArgs, backend: Backend, base?: { 
     predSamples: groupInt(args, "pred-samples") ?? s.predSamples,
     design: groupOneOf(args, "design", REWARD_DESIGNS) ?? s.design,
     maskMode: groupOneOf(args, "mask-mode", ["all", "one", "words"] as const) ?? s.maskMode,
+    spanFilter: groupOneOf(args, "span-filter", SPAN_FILTERS) ?? s.spanFilter,
     template: groupOneOf(args, "template", TEMPLATE_NAMES) ?? s.template,
     maxOccurrences: groupInt(args, "max-occurrences") ?? s.maxOccurrences,
     corpus: readCorpus(args, s.corpus),
@@ -145,7 +148,8 @@ export function resolveRunConfig(parsed: ParsedArgs, backend: Backend, base?: { 
     },
     model: {
       ...model,
-      ...readModel(args, model),
+      // --model's declared default is the shipped default model; a task's own default wins over it unless --model was given.
+      ...(base || args.given.has("model") ? readModel(args, model) : {}),
       ...readDevice(args, model),
       lora,
       ...readSampling(args, model),

@@ -4,6 +4,7 @@
 import { DEFAULT_RUN_CONFIG } from "../runtime/config.ts";
 import { TEMPLATE_NAMES } from "../tasks/pretrainzero/prompts.ts";
 import { REWARD_DESIGNS } from "../tasks/pretrainzero/rewards.ts";
+import { SPAN_FILTERS } from "../tasks/pretrainzero/span-rules.ts";
 import { TASKS, TASK_NAMES } from "../tasks/registry.ts";
 import type { FlagSpec } from "./args.ts";
 import { CORPUS_FLAGS, DEVICE_FLAGS, LORA_FLAGS, MODEL_FLAGS as MODEL_FOLDER_FLAGS, OPTIMISER_FLAGS, pickFlags, RUN_FOLDER_FLAGS, SAMPLING_FLAGS, withoutDefaults } from "./flags/index.ts";
@@ -27,7 +28,8 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: "gen-samples", type: "int", min: 1, help: `generator rollouts per paragraph (paper: 8; ${dflt("sim 8, model 4")})` },
   { name: "pred-samples", type: "int", min: 1, help: `predictor rollouts per mask, G (paper: 8; ${dflt("sim 8, model 8")})` },
   { name: "design", type: "enum", values: REWARD_DESIGNS, default: D.design, help: "minmax: the paper's reward; plain: 1-acc; random: random masking, generator untrained" },
-  { name: "mask-mode", type: "enum", values: ["all", "one", "words"], default: D.maskMode, help: "mask every occurrence (paper), one occurrence, or whole words only" },
+  { name: "mask-mode", type: "enum", values: ["all", "one", "words"], help: `mask every occurrence (paper), one occurrence, or whole words only (paper's Words variant; ${dflt("sim all, model all")})` },
+  { name: "span-filter", type: "enum", values: SPAN_FILTERS, help: `rules for the policy's spans: none (paper: prompt instructions only), content (not only function words), entity (also a capital or a digit) (${dflt("sim none, model none")})` },
   { name: "template", type: "enum", values: TEMPLATE_NAMES, help: `prompt templates: the paper's (with reasoning) or compact (${dflt("sim paper, model compact")})` },
   { name: "max-occurrences", type: "int", min: 1, default: D.maxOccurrences, help: "reject spans occurring this often in the paragraph" },
   ...withoutDefaults(pickFlags(CORPUS_FLAGS, "corpus", "min-words", "max-words", "text-field"), "sim 40 and 160 words, model 20 and 60", "min-words", "max-words"),

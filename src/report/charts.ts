@@ -15,6 +15,8 @@ export interface ChartSpec {
   /** Fixed y range, e.g. [0, 1] for fractions. */
   range?: readonly [number, number];
   log?: boolean;
+  /** For a pattern: what it expects, in words (the "not recorded" note). */
+  expects?: string;
 }
 
 /** The charts of the issue, in its order; anything else numeric goes under "other metrics". */
@@ -31,6 +33,32 @@ export const CHART_SPECS: readonly ChartSpec[] = [
   },
   { id: "invalid", title: "Invalid-mask rate", help: "generator rollouts without a usable mask", fields: ["invalidFrac"], range: [0, 1] },
   { id: "span-words", title: "Masked span length", help: "mean words in valid chosen spans", fields: ["spanWords"] },
+  { id: "span-chars", title: "Masked span characters", help: "mean characters in valid chosen spans", fields: ["spanChars"] },
+  {
+    id: "span-kind",
+    title: "What the generator masks",
+    help: "shares of valid chosen spans: only function words, cutting a word, occurring once in the paragraph",
+    fields: ["spanStopFrac", "spanCutFrac", "spanUniqueFrac"],
+    labels: { spanStopFrac: "function words", spanCutFrac: "cuts a word", spanUniqueFrac: "unique in paragraph" },
+    range: [0, 1],
+  },
+  {
+    id: "span-class",
+    title: "Span classes (controlled corpus)",
+    help: "shares of valid chosen spans by known class: trivial, learnable from other documents, noise, other",
+    fields: /^spanClass[A-Z]\w*$/,
+    expects: "spanClassTrivial, spanClassLearnable, spanClassNoise (a corpus with a classes file)",
+    range: [0, 1],
+  },
+  { id: "invalid-why", title: "Why masks were invalid", help: "share of generator rollouts rejected, by reason", fields: /^invalid(?!Frac$)[A-Z]\w*$/, expects: "invalid… fields, e.g. invalidNotInPassage", range: [0, 1] },
+  {
+    id: "probe",
+    title: "Difficulty probe",
+    help: "on a fixed probe set, the solve rate of the frozen initial model on the spans the generator chooses (difficulty), and of the policy itself",
+    fields: ["probeBaseSolveRate", "probeSolveRate", "probeValidFrac"],
+    labels: { probeBaseSolveRate: "initial model solves", probeSolveRate: "policy solves", probeValidFrac: "valid masks" },
+    range: [0, 1],
+  },
   {
     id: "response-len",
     title: "Response length",
@@ -134,7 +162,7 @@ export function buildCharts(runs: readonly RunMetrics[]): ChartData[] {
       range: spec.range ? [spec.range[0], spec.range[1]] : null,
       log: spec.log ?? false,
       wanted,
-      expects: Array.isArray(spec.fields) ? spec.fields.join(", ") : "fields named time…S (e.g. timeSampleS, timeTrainS)",
+      expects: Array.isArray(spec.fields) ? spec.fields.join(", ") : (spec.expects ?? "fields named time…S (e.g. timeSampleS, timeTrainS)"),
       x: steps,
       series,
       missingIn: runs.filter((r) => !wanted.some((f) => r.fields.includes(f))).map((r) => r.label),

@@ -114,6 +114,7 @@ export function loadRun(arg: string, runsDir = "runs"): RunMetrics {
     if (typeof m.config === "object" && m.config !== null) config = m.config as Record<string, unknown>;
   }
   const coverage = stepCoverage(parsed.rows.map((r) => ({ step: r.step })));
+  mergeProbe(parsed, path.join(dir, "probe.jsonl"));
   const stepProblems = describeStepProblems(coverage);
   if (stepProblems) {
     parsed.warnings.push(`${metricsPath}: ${stepProblems}; charted with a gap at each missing step and the last row of each step written twice`);
@@ -121,6 +122,30 @@ export function loadRun(arg: string, runsDir = "runs"): RunMetrics {
   }
   if (parsed.rows.length === 0) parsed.warnings.push(`${metricsPath}: no steps recorded yet`);
   return { label: path.basename(dir), dir, command, config, ...parsed, coverage, stepProblems };
+}
+
+/**
+ * The difficulty probe's rows (RUN/probe.jsonl, written by `bun run probe` per checkpoint) joined
+ * to the metrics by step: probe step N is the policy after N updates, the one that sampled row N.
+ */
+function mergeProbe(parsed: Pick<RunMetrics, "rows" | "fields" | "warnings">, probePath: string): void {
+  if (!fs.existsSync(probePath)) return;
+  const probe = parseMetrics(fs.readFileSync(probePath, "utf8"), probePath);
+  parsed.warnings.push(...probe.warnings);
+  const byStep = new Map(parsed.rows.map((r) => [r.step, r]));
+  for (const row of probe.rows) {
+    const values = Object.fromEntries(Object.entries(row.values).filter(([k]) => k.startsWith("probe")));
+    if (Object.keys(values).length === 0) continue;
+    const target = byStep.get(row.step);
+    if (target) Object.assign(target.values, values);
+    else {
+      const added = { step: row.step, values };
+      parsed.rows.push(added);
+      byStep.set(row.step, added);
+    }
+    for (const k of Object.keys(values)) if (!parsed.fields.includes(k)) parsed.fields.push(k);
+  }
+  parsed.rows.sort((a, b) => a.step - b.step);
 }
 
 /** One row per step, in step order: the last row written for a step wins. */

@@ -4,6 +4,7 @@
 import type { ActorId } from "../protocol/messages.ts";
 import type { RewardDesign } from "../tasks/pretrainzero/rewards.ts";
 import type { TemplateName } from "../tasks/pretrainzero/prompts.ts";
+import type { SpanFilter } from "../tasks/pretrainzero/span-rules.ts";
 import type { FlagValue } from "../cli/args.ts";
 
 export type TransportKind = "worker" | "inproc";
@@ -79,6 +80,8 @@ export interface RunConfig {
   /** Spans occurring this often or more in the paragraph are rejected (paper: 8). */
   maxOccurrences: number;
   maskMode: "all" | "one" | "words";
+  /** Checkable span rules for the policy's masks (src/tasks/pretrainzero/span-rules.ts); paper: none. */
+  spanFilter: SpanFilter;
   /** Prompt templates: the paper's (with reasoning) or compact (tiny models). */
   template: TemplateName;
   sim: { genLr: number; predLr: number; maxSpanWords: number };
@@ -102,6 +105,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   window: 4,
   maxOccurrences: 8,
   maskMode: "all",
+  spanFilter: "none",
   template: "paper",
   sim: { genLr: 0.1, predLr: 0.05, maxSpanWords: 4 },
   model: {

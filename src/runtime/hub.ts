@@ -24,6 +24,8 @@ export interface HubOptions {
   record?: (envelopes: Envelope[]) => void;
   onVersion?: (v: PolicyVersion) => void;
   onTiming?: (t: LearnerTiming) => void;
+  /** Sees every message once (duplicates dropped), before its step's policy.version is reported: metrics derived from messages. */
+  observe?: (env: Envelope) => void;
   /** Every actor checkpoint (the learner's after each update), e.g. to write some of them to disk. */
   onCheckpoint?: (actor: ActorId, step: number, state: Uint8Array) => void;
   /** Actor states to start from (resume): the learner's, and any other stateful actor's. */
@@ -184,6 +186,7 @@ export class Hub {
     }
     ids.add(env.id);
     this.messages++;
+    this.opts.observe?.(env);
     this.pending.push(env);
     this.inbox.get(env.to)!.push(env);
     const t1 = performance.now();

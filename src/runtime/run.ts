@@ -17,6 +17,7 @@ export interface RunOptions {
   command?: string;
   onVersion?: (v: PolicyVersion) => void;
   onTiming?: HubOptions["onTiming"];
+  observe?: HubOptions["observe"];
   onCheckpoint?: HubOptions["onCheckpoint"];
   actorStates?: HubOptions["actorStates"];
   stopAtStep?: number;
@@ -45,6 +46,7 @@ export async function runSelfPlay(opts: RunOptions): Promise<RunOutcome> {
       maxRestarts: opts.maxRestarts,
       onVersion: opts.onVersion,
       onTiming: opts.onTiming,
+      observe: opts.observe,
       onCheckpoint: opts.onCheckpoint,
       actorStates: opts.actorStates,
       stopAtStep: opts.stopAtStep,

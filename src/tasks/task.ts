@@ -4,7 +4,7 @@
 // docs/adding-a-task.md walks through writing one.
 
 import type { FlagSpec, FlagValue } from "../cli/args.ts";
-import type { ActorId, Role, SamplePrompt } from "../protocol/messages.ts";
+import type { ActorId, Message, Role, SamplePrompt } from "../protocol/messages.ts";
 import type { FieldCheck } from "../protocol/schema.ts";
 import type { RunConfig } from "../runtime/config.ts";
 import type { ActorFactory } from "../runtime/host.ts";
@@ -41,12 +41,24 @@ export interface RunDefaults {
   maxNewTokens?: { generator?: number; predictor?: number };
   stopStrings?: string[];
   template?: RunConfig["template"];
+  /** The model folder a new run uses when --model is not given (a run to rerun or resume keeps its own). */
+  modelDir?: string;
 }
 
 /** What the learner's model backend must provide for the task, beyond sampling and training. */
 export interface BackendNeeds {
   /** Keep an exponential moving average of the weights with this decay (scored as "ema"). */
   emaDecay?: number;
+}
+
+/**
+ * Watches a run's messages in the main process and summarises each step, e.g. what kind of spans
+ * the generator chose. It sees every message once; `take(step)` is called when the step's update
+ * is announced, after all of its messages, and returns flat numeric metrics.
+ */
+export interface StepObserver {
+  see(msg: Message): void;
+  take(step: number): Record<string, number>;
 }
 
 export interface Task<O extends Record<string, FlagValue> = Record<string, FlagValue>> {
@@ -80,6 +92,8 @@ export interface Task<O extends Record<string, FlagValue> = Record<string, FlagV
   predictorWork: Readonly<Record<string, (msg: never, config: RunConfig) => PredictorWork>>;
   actors: { generator: ActorFactory; reward: ActorFactory };
   backend?(config: RunConfig): BackendNeeds;
+  /** Metrics the runner derives from each step's messages, beside the learner's (never in the log). */
+  observer?(config: RunConfig): StepObserver | Promise<StepObserver>;
   inspector: {
     /** Message types the inspector joins into mask episodes; every other record is listed as it is. */
     episodeTypes: readonly string[];

@@ -14,6 +14,7 @@ import type { RunConfig } from "../../runtime/config.ts";
 import { post, type Inbound, type Outbound } from "../../runtime/host.ts";
 import { fillWindow } from "../../runtime/request-window.ts";
 import { generatorPrompt } from "./prompts.ts";
+import { maskOptionsOf } from "./mask.ts";
 import { masksForPassage } from "./score.ts";
 
 /** A mask cut by a rule: the hidden span and the text the predictor sees. */
@@ -133,7 +134,7 @@ export function generatorMachine(deps: GeneratorDeps) {
             passageKey: r.key,
             passage,
             completions: r.completions.map((c) => c.text),
-            mask: { maxOccurrences: context.config.maxOccurrences, mode: context.config.maskMode },
+            mask: maskOptionsOf(context.config),
             seed: context.config.seed,
             step: context.step,
           });

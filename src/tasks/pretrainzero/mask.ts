@@ -2,6 +2,7 @@
 // passage (PretrainZero, arXiv 2512.03442: substring match, every occurrence -> "[mask]", drop spans seen >= 8 times).
 import type { Rng } from "../../runtime/rng.ts";
 import { lastBracedArgument } from "./braced.ts";
+import { spanRuleViolation, type SpanFilter, type SpanRuleViolation } from "./span-rules.ts";
 
 export const MASK_TOKEN = "[mask]";
 export const DEFAULT_MAX_OCCURRENCES = 8;
@@ -32,9 +33,16 @@ export interface MaskOptions {
   /** Spans occurring this many times or more are rejected. Default 8. */
   maxOccurrences?: number;
   mode?: MaskMode;
+  /** Checkable span rules (span-rules.ts); default "none", the paper's. */
+  filter?: SpanFilter;
 }
 
-export type MaskInvalid = "not-in-passage" | "too-frequent" | "not-whole-words";
+export type MaskInvalid = "not-in-passage" | "too-frequent" | "not-whole-words" | SpanRuleViolation;
+
+/** The mask options of a run: how the generator's spans are checked and applied. */
+export function maskOptionsOf(config: { maxOccurrences: number; maskMode: MaskMode; spanFilter?: SpanFilter }): MaskOptions {
+  return { maxOccurrences: config.maxOccurrences, mode: config.maskMode, filter: config.spanFilter ?? "none" };
+}
 export type MaskResult = { masked: string; occurrences: number } | { invalid: MaskInvalid };
 
 /** Start offsets of the non-overlapping occurrences of `span`, left to right (replaceAll semantics). */
@@ -83,6 +91,8 @@ export function maskPassage(passage: string, span: string, opts: MaskOptions = {
   const mode = opts.mode ?? "all";
   const offsets = occurrenceOffsets(passage, span);
   if (offsets.length === 0) return { invalid: "not-in-passage" };
+  const broken = spanRuleViolation(span, opts.filter ?? "none");
+  if (broken) return { invalid: broken };
   if (offsets.length >= maxOccurrences) return { invalid: "too-frequent" };
   if (mode === "words") {
     for (const at of offsets) if (!onWordBoundaries(passage, at, at + span.length)) return { invalid: "not-whole-words" };

@@ -10,6 +10,7 @@ import { MASK_MESSAGES, type Answers, type Masks } from "./messages.ts";
 import { predictorPrompt } from "./prompts.ts";
 import type { MaskScorer } from "./reward.machine.ts";
 import { scorePassage } from "./score.ts";
+import { SpanObserver } from "./span-observer.ts";
 
 /** The predictor's prompts for a paragraph's masks, made by `prompt`. */
 export function maskWork(prompt: (masked: string, config: RunConfig) => string) {
@@ -57,6 +58,7 @@ export const MASK_TASK_BASE = {
   scoredPerStep: (c: RunConfig) => c.passages,
   episodesPerStep: (c: RunConfig) => c.passages * c.genSamples,
   statefulActors: {},
+  observer: () => new SpanObserver(),
   messages: MASK_MESSAGES,
   inspector: { episodeTypes: ["sample.request", "sample.response", "entropy.request", "entropy.response", "masks", "answers", "predictions", "scored", "policy.version"] },
 } as const satisfies Partial<Task>;
