@@ -1,7 +1,11 @@
 // `bun run corpus --inspect PATH`: read a corpus the way a run would and report documents,
 // passages, what was skipped and why, and a few sample passages.
+// `bun run corpus --controlled OUT.jsonl`: write the synthetic corpus with known span classes
+// (src/data/controlled/, docs/controlled-corpus.md).
 
 import { CORPUS_FORMATS, CorpusError, describeSkipped, openCorpus, passagesFromDocuments, type CorpusStats, type Passage } from "../data/corpus.ts";
+import { DEFAULT_CONTROLLED_DOCS, MAX_CONTROLLED_DOCS } from "../data/controlled/generate.ts";
+import { formatControlledSummary, generateControlledCorpusFile } from "../data/controlled/write.ts";
 import { DEFAULT_RUN_CONFIG } from "../runtime/config.ts";
 import { bool, defineCommand, int, oneOf, optInt, optStr, str, UsageError, type Command } from "./args.ts";
 import { CORPUS_FLAGS, pickFlags, readCorpus } from "./flags/index.ts";
@@ -11,8 +15,8 @@ const FORMATS = ["auto", ...CORPUS_FORMATS] as const;
 export const corpusCommand: Command = defineCommand(
   {
     name: "corpus",
-    summary: "Inspect a corpus: documents, passages, what was skipped and why, and sample passages.",
-    usage: "bun run corpus --inspect <PATH> [flags]",
+    summary: "Inspect a corpus: documents, passages, what was skipped and why, and sample passages; or write the controlled corpus.",
+    usage: "bun run corpus --inspect <PATH> [flags]  |  bun run corpus --controlled <OUT.jsonl> [--seed N] [--docs N]",
     positionals: [{ name: "PATH", help: "the corpus, when --inspect is not given" }],
     flags: [
       { name: "inspect", type: "path", help: "corpus to inspect: .txt, .jsonl, .xml[.bz2], .parquet, a directory of .txt files, or 'factbook'" },
@@ -22,7 +26,9 @@ export const corpusCommand: Command = defineCommand(
       { name: "title-field", type: "string", default: "title", help: "JSONL key or Parquet column with the title" },
       // The corpus is --inspect (or the positional), not --corpus: the rest of the group as a run reads it.
       ...pickFlags(CORPUS_FLAGS, "min-words", "max-words", "held-out"),
-      { name: "seed", type: "int", min: 0, default: 0, help: "seed of the held-out split" },
+      { name: "seed", type: "int", min: 0, default: 0, help: "seed of the held-out split; with --controlled, the generator's seed" },
+      { name: "controlled", type: "path", help: "write the synthetic corpus with known span classes to this .jsonl, and its spans to <OUT>.classes.json (never overwrites)" },
+      { name: "docs", type: "int", min: 1, max: MAX_CONTROLLED_DOCS, help: `documents of the controlled corpus (default ${DEFAULT_CONTROLLED_DOCS})` },
       { name: "dedupe", type: "boolean", default: true, help: "drop exact duplicate passages" },
       { name: "prose-only", type: "boolean", default: true, help: "drop paragraphs that read as lists or tables of figures" },
       { name: "samples", type: "int", min: 0, default: 3, help: "sample passages to print" },
@@ -33,9 +39,21 @@ export const corpusCommand: Command = defineCommand(
       "bun run corpus --inspect path/to/enwiki-latest-pages-articles.xml.bz2",
       "bun run corpus --inspect data.jsonl --text-field content --samples 5 --json",
       "bun run corpus --inspect factbook --min-words 30 --held-out 0.1",
+      "bun run corpus --controlled /tmp/cc.jsonl --seed 0 --docs 3000",
     ],
   },
   async (args) => {
+    const controlled = optStr(args, "controlled");
+    if (controlled !== undefined) {
+      if (optStr(args, "inspect") !== undefined || args.positionals.length > 0) throw new UsageError("--controlled writes a corpus and --inspect reads one (command corpus); pass one of them");
+      const seed = int(args, "seed");
+      if (seed > 0xffffffff) throw new UsageError(`--seed ${seed} is too large for the controlled corpus; accepted: 0..4294967295`);
+      const summary = generateControlledCorpusFile(controlled, { seed, docs: optInt(args, "docs") ?? DEFAULT_CONTROLLED_DOCS });
+      console.log(formatControlledSummary(summary));
+      if (args.json) console.log(JSON.stringify({ ok: true, ...summary }));
+      return 0;
+    }
+    if (args.given.has("docs")) throw new UsageError("--docs sizes the corpus --controlled writes (command corpus); pass --controlled OUT.jsonl too");
     const path = optStr(args, "inspect") ?? args.positionals[0];
     if (path === undefined) throw new UsageError("nothing to inspect (command corpus); pass --inspect PATH, e.g. --inspect factbook");
     const format = oneOf(args, "format", FORMATS);
