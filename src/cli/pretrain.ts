@@ -1,14 +1,35 @@
 // `bun run lm-pretrain`: next-token pretraining of a small Llama-architecture model on the default
-// corpus, with the project's own BPE tokenizer and engine. This is how fixtures/default-model is made.
+// corpus, with the project's own BPE tokenizer and engine. This is how fixtures/default-model is made;
+// with --python-share, fixtures/python-model (Absolute Zero's default).
 
 import { existsSync, readdirSync } from "node:fs";
 import { loadPassages } from "../data/corpus.ts";
-import { DEFAULT_PRETRAIN, pretrain, type PretrainOptions } from "../model/pretrain.ts";
+import { pythonChunks, readPythonFiles } from "../data/python-source.ts";
+import { createPythonExecutor } from "../exec/index.ts";
+import { DEFAULT_PRETRAIN, pretrain, type PretrainOptions, type PythonMix, type PythonSources } from "../model/pretrain.ts";
+import { syntheticDocuments, syntheticTriplets } from "../tasks/azr/synthetic-documents.ts";
 import { defineCommand, InputError, int, num, oneOf, str } from "./args.ts";
 import { CORPUS_FLAGS, OPTIMISER_FLAGS, pickFlags, readCorpus, readOptimiser, withDefaults } from "./flags/index.ts";
 import { Progress } from "./progress.ts";
 
 const D = DEFAULT_PRETRAIN;
+/** About one sequence of a small model's context per standard-library chunk. */
+const PYTHON_CHUNK_CHARS = 1200;
+
+/** Synthetic AZR documents (validated in the sandbox) and standard-library chunks. */
+async function pythonSources(m: PythonMix, seed: number): Promise<PythonSources> {
+  const exec = createPythonExecutor({ poolSize: 2 });
+  try {
+    const t0 = performance.now();
+    const programs = await syntheticTriplets(exec, seed, m.programs);
+    const azr = syntheticDocuments(programs, seed);
+    const stdlib = [...readPythonFiles().values()].flatMap((src) => pythonChunks(src, m.chunkChars));
+    console.log(`python: ${programs.length}/${m.programs} synthetic programs valid (${azr.length} AZR documents, ${((performance.now() - t0) / 1000).toFixed(0)} s); ${stdlib.length} standard-library chunks`);
+    return { azr, stdlib };
+  } finally {
+    await exec.close();
+  }
+}
 const DTYPES = ["BF16", "F16", "F32"] as const satisfies readonly PretrainOptions["dtype"][];
 
 export const pretrainCommand = defineCommand(
@@ -31,10 +52,17 @@ export const pretrainCommand = defineCommand(
       { name: "task-share", type: "number", min: 0, max: 1, default: D.taskShare, help: "share of passages also rendered as compact PretrainZero examples" },
       // Shorter passages than a run's: a small model's sequences are short. These made fixtures/default-model.
       ...withDefaults(CORPUS_FLAGS, { "min-words": 20, "max-words": 100 }),
+      { name: "python-share", type: "number", min: 0, max: 1, default: 0, help: "share of the training text that is Python (synthetic Absolute Zero examples and standard-library source; 0: corpus only, as fixtures/default-model; 1: no corpus)" },
+      { name: "python-programs", type: "int", min: 1, default: 3000, help: "with --python-share: synthetic programs, validated in the sandbox, each rendered as an AZR proposer and a solver example" },
+      { name: "stdlib-share", type: "number", min: 0, max: 1, default: 0.3, help: "with --python-share: share of the Python text that is standard-library source (pyodide's python_stdlib.zip)" },
       { name: "dtype", type: "enum", values: DTYPES, default: D.dtype, help: "storage dtype of model.safetensors" },
       { name: "seed", type: "int", min: 0, default: D.seed, help: "seed for initialization, data order and rendering" },
     ],
-    examples: ["bun run lm-pretrain --out fixtures/default-model", "bun run lm-pretrain --out /tmp/m --steps 20 --hidden 64 --layers 2"],
+    examples: [
+      "bun run lm-pretrain --out fixtures/default-model",
+      "bun run lm-pretrain --out /tmp/m --steps 20 --hidden 64 --layers 2",
+      "bun run lm-pretrain --out /tmp/py --python-share 0.85 --python-programs 500 --steps 50",
+    ],
   },
   async (args) => {
     const out = str(args, "out");
@@ -58,6 +86,9 @@ export const pretrainCommand = defineCommand(
       taskShare: num(args, "task-share"),
       dtype: oneOf(args, "dtype", DTYPES),
     };
+    const pythonShare = num(args, "python-share");
+    // Only a mix is recorded: the default run's options (and pretrain.json) stay as they were.
+    if (pythonShare > 0) o.python = { share: pythonShare, programs: int(args, "python-programs"), stdlibShare: num(args, "stdlib-share"), chunkChars: PYTHON_CHUNK_CHARS };
     if (o.hidden % o.heads !== 0) throw new InputError(`--hidden ${o.hidden} must be divisible by --heads ${o.heads}`);
     if (o.heads % o.kvHeads !== 0) throw new InputError(`--heads ${o.heads} must be divisible by --kv-heads ${o.kvHeads}`);
     const progress = new Progress({ total: o.steps, label: "pretrain step" });
@@ -69,9 +100,10 @@ export const pretrainCommand = defineCommand(
       textField: corpus.textField,
     });
     console.log(`corpus ${corpus.path}: ${train.length} training passages, ${heldOut.length} held out`);
+    const python = o.python ? await pythonSources(o.python, o.seed) : undefined;
     const r = await pretrain(train.map((p) => p.text), out, o, (s) =>
       progress.update(s.step + 1, { loss: s.loss, lr: s.lr.toExponential(2), "tokens/s": Math.round(s.tokensPerS) }),
-    );
+    python);
     progress.done();
     console.log(`wrote ${out}: ${r.params} parameters, ${r.trainTokens} training tokens in ${r.seconds.toFixed(1)} s; loss ${r.losses[0]!.toFixed(3)} -> ${r.losses.at(-1)!.toFixed(3)}`);
     if (args.json) console.log(JSON.stringify({ out, params: r.params, trainTokens: r.trainTokens, seconds: r.seconds, lossFirst: r.losses[0], lossLast: r.losses.at(-1), trainPassages: train.length, heldOutPassages: heldOut.length }));

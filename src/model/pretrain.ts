@@ -40,6 +40,29 @@ export interface PretrainOptions {
   /** Share of passages also rendered as compact task examples. */
   taskShare: number;
   dtype: SafetensorsDtype;
+  /** A Python mix (absent: corpus only, how fixtures/default-model was made). */
+  python?: PythonMix;
+}
+
+/**
+ * Python in the pretraining mix, for Absolute Zero's code tasks: synthetic AZR examples (whole
+ * compact proposer/solver documents) and chunks of the Python standard library.
+ */
+export interface PythonMix {
+  /** Share of the training characters that are Python; the corpus passages are subsampled to the rest (1: no corpus). */
+  share: number;
+  /** Synthetic programs rendered as AZR documents (two documents each). */
+  programs: number;
+  /** Share of the Python characters that are standard-library source rather than AZR documents. */
+  stdlibShare: number;
+  /** Longest standard-library chunk, in characters. */
+  chunkChars: number;
+}
+
+/** The Python documents a mix draws from (rendering them needs the sandbox, so the caller builds them). */
+export interface PythonSources {
+  azr: readonly string[];
+  stdlib: readonly string[];
 }
 
 export const DEFAULT_PRETRAIN: PretrainOptions = {
@@ -102,8 +125,44 @@ function exampleSpan(passage: string, seed: number, i: number): string | null {
   return null;
 }
 
-/** The training documents: every passage, plus compact task examples for a share of them. */
-export function pretrainDocuments(passages: readonly string[], o: PretrainOptions): string[] {
+/**
+ * The training documents: every passage, plus compact task examples for a share of them. With a
+ * Python mix (o.python and `python`), also every AZR document, standard-library chunks drawn
+ * until they make stdlibShare of the Python characters, and the corpus documents subsampled to
+ * (1 - share) of all characters. Without one, exactly the documents fixtures/default-model saw.
+ */
+export function pretrainDocuments(passages: readonly string[], o: PretrainOptions, python?: PythonSources): string[] {
+  const corpus = corpusDocuments(passages, o);
+  if (!o.python) return shuffled(corpus, o);
+  if (!python) throw new Error("pretrainDocuments: options ask for a Python mix but no Python sources were given");
+  const m = o.python;
+  const chars = (ds: readonly string[]) => ds.reduce((a, d) => a + d.length, 0);
+  const docs: string[] = [...python.azr];
+  const azrChars = chars(python.azr);
+  const stdlibTarget = m.stdlibShare >= 1 ? chars(python.stdlib) : (azrChars * m.stdlibShare) / (1 - m.stdlibShare);
+  let have = 0;
+  for (const i of rng({ seed: o.seed, step: 0, role: "pretrain-stdlib", item: 0 }).permutation(python.stdlib.length)) {
+    if (have >= stdlibTarget) break;
+    docs.push(python.stdlib[i]!);
+    have += python.stdlib[i]!.length;
+  }
+  const corpusTarget = m.share >= 1 ? 0 : (chars(docs) * (1 - m.share)) / m.share;
+  have = 0;
+  for (const i of rng({ seed: o.seed, step: 0, role: "pretrain-corpus", item: 0 }).permutation(corpus.length)) {
+    if (have >= corpusTarget) break;
+    docs.push(corpus[i]!);
+    have += corpus[i]!.length;
+  }
+  return shuffled(docs, o);
+}
+
+function shuffled(docs: readonly string[], o: PretrainOptions): string[] {
+  const order = rng({ seed: o.seed, step: 0, role: "pretrain-order", item: 0 }).permutation(docs.length);
+  return order.map((i) => docs[i]!);
+}
+
+/** Every passage, plus compact task examples for a share of them, in passage order. */
+function corpusDocuments(passages: readonly string[], o: PretrainOptions): string[] {
   const docs: string[] = [];
   passages.forEach((p, i) => {
     docs.push(p);
@@ -115,8 +174,7 @@ export function pretrainDocuments(passages: readonly string[], o: PretrainOption
     if (!("masked" in m)) return;
     docs.push(r.float() < 0.5 ? compactGeneratorExample(p, span) : compactPredictorExample(m.masked, span));
   });
-  const order = rng({ seed: o.seed, step: 0, role: "pretrain-order", item: 0 }).permutation(docs.length);
-  return order.map((i) => docs[i]!);
+  return docs;
 }
 
 /** Concatenated token stream, documents separated by EOS. */
@@ -183,8 +241,9 @@ export async function pretrain(
   outDir: string,
   o: PretrainOptions,
   onStep?: (s: PretrainStep) => void,
+  python?: PythonSources,
 ): Promise<PretrainResult> {
-  const docs = pretrainDocuments(train, o);
+  const docs = pretrainDocuments(train, o, python);
   const bpe = trainBpe(docs, { vocabSize: o.vocabSize, specialTokens: [EOS, PAD] });
   const tjson = tokenizerJson(bpe);
   const tconf = { eos_token: EOS, pad_token: PAD, bos_token: null, add_bos_token: false, model_max_length: Math.max(512, o.seqLen) };
