@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   report: async () => (await import("./report.ts")).reportCommand,
   eval: async () => (await import("./eval.ts")).evalCommand,
   "exec-check": async () => (await import("./exec-check.ts")).execCheckCommand,
+  study: async () => (await import("./study.ts")).studyCommand,
 };
 
 function usage(): string {
@@ -29,6 +30,7 @@ function usage(): string {
     "  inspect    serve the episode inspector for a run or log on localhost (or --list)",
     "  eval       held-out masked-span accuracy and next-token loss of a model or runs (--compare)",
     "  exec-check run a Python file in the sandbox and print its JSON verdict",
+    "  study      methods × seeds on one budget, one held-out eval set: mean ± 95% CI and paired differences",
     "  report     write one self-contained report.html with charts over steps for one or more runs",
     "  bench      measure the learner's compute engine",
     "  bench-wire measure message latency and throughput between actor workers",
