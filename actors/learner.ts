@@ -22,6 +22,7 @@ import type { RunConfig } from "../src/runtime/config.ts";
 import { post, type Inbound, type LearnerTiming, type Outbound } from "../src/runtime/host.ts";
 import type { ActorId, EntropyRequest, EntropyResponse, LogprobRequest, LogprobResponse, Role } from "../src/protocol/messages.ts";
 import { taskOf } from "../src/tasks/registry.ts";
+import { addRoleSampling, samplingOf, type RoleSampling, type SamplingByRole } from "../src/runtime/sampling-stats.ts";
 
 export interface LearnerDeps {
   config: RunConfig;
@@ -51,6 +52,8 @@ interface LearnerContext {
   lastStats?: StepStats;
   /** Wall-clock accounting of the current step (reported, never recorded). */
   clock: { sampleMs: number; trainMs: number; sampledTokens: number; completions: number };
+  /** The step's per-role entropy, lengths and truncation (reported with the timing, never recorded). */
+  sampling: SamplingByRole;
   /** The response the last served request produced; postOutbox posts it. */
   outbox: Mail[];
 }
@@ -82,7 +85,7 @@ export function learnerMachine(deps: LearnerDeps) {
   return setup({
     types: { context: {} as LearnerContext, events: {} as LearnerEvent },
     actors: {
-      sample: fromPromise<{ served: Served; ms: number }, { backend: LearnerBackend; req: Inbound<LearnerRequest> }>(
+      sample: fromPromise<{ served: Served; ms: number; sampling?: RoleSampling }, { backend: LearnerBackend; req: Inbound<LearnerRequest> }>(
         async ({ input }) => {
           const t0 = performance.now();
           const { backend, req } = input;
@@ -94,7 +97,9 @@ export function learnerMachine(deps: LearnerDeps) {
             if (!backend.logprobs) throw new Error(`learner: the ${backend.kind} backend cannot score log-probabilities`);
             served = { kind: "logprobs", results: await backend.logprobs(req) };
           } else {
-            served = { kind: "samples", results: await backend.sample(req, req.id) };
+            const results = await backend.sample(req, req.id);
+            const sampling = samplingOf(results);
+            return { served: { kind: "samples", results }, ms: performance.now() - t0, ...(sampling ? { sampling } : {}) };
           }
           return { served, ms: performance.now() - t0 };
         },
@@ -137,7 +142,7 @@ export function learnerMachine(deps: LearnerDeps) {
         return { scored: [...context.scored, ...s.groups], passagesScored: context.passagesScored + 1 };
       }),
       /** Take the served request off the queue and decide its response (posted by postOutbox). */
-      respond: assign(({ context }, { served, ms }: { served: Served; ms: number }) => {
+      respond: assign(({ context }, { served, ms, sampling: s }: { served: Served; ms: number; sampling?: RoleSampling }) => {
         const req = context.queue[0]!;
         const queue = context.queue.slice(1);
         const clock = { ...context.clock, sampleMs: context.clock.sampleMs + ms };
@@ -155,22 +160,24 @@ export function learnerMachine(deps: LearnerDeps) {
           clock.completions += r.completions.length;
           for (const c of r.completions) clock.sampledTokens += c.tokens?.length ?? 0;
         }
+        const sampling = s ? addRoleSampling(context.sampling, req.role, s) : context.sampling;
         const res: SampleResponse = { type: "sample.response", request: req.id, step: req.step, version: context.version, role: req.role, results };
         // The step's rollouts: a new map, so the snapshot before this response is left as it was.
         const byKey = new Map(req.prompts.map((p) => [p.key, p.text]));
         const rollouts = new Map(context.rollouts);
         for (const r of results) rollouts.set(r.key, { prompt: byKey.get(r.key)!, completions: r.completions });
-        return { queue, clock, rollouts, outbox: [{ to: req.from, event: { ...res, id: messageId(req.step, "learner", "sample.response", req.id) } }] };
+        return { queue, clock, sampling, rollouts, outbox: [{ to: req.from, event: { ...res, id: messageId(req.step, "learner", "sample.response", req.id) } }] };
       }),
       postOutbox: ({ system }, { mail }: { mail: Mail[] }) => {
         for (const m of mail) post(system, m.to, m.event);
       },
       /** The step's timing goes to the host, never into a message. */
       reportTiming: ({ context }, { ms }: { ms: number }) => {
-        deps.timing?.({ step: context.step, ...context.clock, trainMs: ms });
+        deps.timing?.({ step: context.step, ...context.clock, trainMs: ms, sampling: context.sampling });
       },
       finishUpdate: assign(({ context }, { stats }: { stats: StepStats }) => ({
         clock: { sampleMs: 0, trainMs: 0, sampledTokens: 0, completions: 0 },
+        sampling: {},
         step: context.step + 1,
         version: context.version + 1,
         rollouts: new Map<string, Rollout>(),
@@ -200,6 +207,7 @@ export function learnerMachine(deps: LearnerDeps) {
       passagesScored: 0,
       lastStats: deps.resume?.lastStats,
       clock: { sampleMs: 0, trainMs: 0, sampledTokens: 0, completions: 0 },
+      sampling: {},
       outbox: [],
     },
     initial: "announcing",

@@ -32,6 +32,9 @@ export interface GenerateResult {
   readonly text: string;
   /** Behaviour log-prob of each sampled token (see sampler.ts). */
   readonly logprobs: Float32Array;
+  /** Entropy (nats) of the distribution each token was drawn from (see sampler.ts). */
+  readonly entropies: Float32Array;
+  /** "length": maxNewTokens reached without a stop token or stop string (the completion is truncated). */
   readonly finishReason: "stop" | "length";
 }
 
@@ -207,6 +210,7 @@ export class Generator {
     const streams = requests.map((r) => (r.rng ? rng(r.rng) : undefined));
     const tokens: number[][] = requests.map(() => []);
     const logps: number[][] = requests.map(() => []);
+    const ents: number[][] = requests.map(() => []);
     const done = requests.map(() => false);
     const finish: ("stop" | "length")[] = requests.map(() => "length");
     const stopTexts: (string | undefined)[] = requests.map(() => undefined);
@@ -228,6 +232,7 @@ export class Generator {
         const pick = sampleToken(logits.subarray(b * V, (b + 1) * V), r, () => s!.float(), scratch);
         tokens[b].push(pick.token);
         logps[b].push(pick.logprob);
+        ents[b].push(pick.entropy);
         sampled++;
         if (r.stopTokenIds?.includes(pick.token)) {
           done[b] = true;
@@ -272,7 +277,7 @@ export class Generator {
       const toks = tokens[b];
       const endsWithStopId = finish[b] === "stop" && stopTexts[b] === undefined;
       const text = stopTexts[b] ?? (this.decode ? this.decode(endsWithStopId ? toks.slice(0, -1) : toks) : "");
-      return { tokens: Int32Array.from(toks), text, logprobs: Float32Array.from(logps[b]), finishReason: finish[b] };
+      return { tokens: Int32Array.from(toks), text, logprobs: Float32Array.from(logps[b]), entropies: Float32Array.from(ents[b]), finishReason: finish[b] };
     });
   }
 

@@ -5,6 +5,10 @@
  * vocabulary (before top-k/top-p truncation), the quantity a trainer recomputes from the same
  * logits; with temperature 0 (greedy) it is the plain log-softmax at temperature 1.
  * Truncation uses linear-time selection rather than a full sort of the vocabulary.
+ *
+ * The entropy returned is that of the same untruncated distribution, in nats:
+ * H = lse - sum_i p_i z_i with z = logits / temperature, p = softmax(z), folded into the pass that
+ * already computes p (greedy: temperature 1, from the pass that computes the log-sum-exp).
  */
 
 export interface SamplingParams {
@@ -19,6 +23,8 @@ export interface SamplingParams {
 export interface Sampled {
   readonly token: number;
   readonly logprob: number;
+  /** Entropy (nats) of softmax(logits / temperature) over the whole vocabulary; temperature 1 when greedy. */
+  readonly entropy: number;
 }
 
 export function validateSampling(p: SamplingParams): void {
@@ -33,6 +39,23 @@ function logSumExp(x: ArrayLike<number>, scale: number): { max: number; lse: num
   let s = 0;
   for (let i = 0; i < x.length; i++) s += Math.exp(x[i] * scale - max);
   return { max, lse: max + Math.log(s) };
+}
+
+/** Log-sum-exp of the logits and the entropy of their softmax (temperature 1), in two passes. */
+function logSumExpEntropy(x: ArrayLike<number>): { lse: number; entropy: number } {
+  let max = -Infinity;
+  for (let i = 0; i < x.length; i++) if (x[i] > max) max = x[i];
+  let s = 0;
+  let sz = 0;
+  for (let i = 0; i < x.length; i++) {
+    const e = Math.exp(x[i] - max);
+    s += e;
+    // A -Infinity logit has weight 0; skip it rather than add 0 * -Infinity = NaN.
+    if (e !== 0) sz += e * (x[i] - max);
+  }
+  const lse = max + Math.log(s);
+  // H = lse - E[x] = log s - E[x - max], each term shifted by max to keep precision.
+  return { lse, entropy: Math.max(0, Math.log(s) - sz / s) };
 }
 
 function argmax(x: ArrayLike<number>): number {
@@ -113,8 +136,8 @@ export function selectTopP(idx: Int32Array, n: number, probs: Float64Array, targ
 export function sampleToken(logits: ArrayLike<number>, p: SamplingParams, uniform: () => number, scratch?: SamplerScratch): Sampled {
   if (p.temperature === 0) {
     const token = argmax(logits);
-    const { lse } = logSumExp(logits, 1);
-    return { token, logprob: logits[token] - lse };
+    const { lse, entropy } = logSumExpEntropy(logits);
+    return { token, logprob: logits[token] - lse, entropy };
   }
   const V = logits.length;
   const scale = 1 / p.temperature;
@@ -122,10 +145,16 @@ export function sampleToken(logits: ArrayLike<number>, p: SamplingParams, unifor
   const s = scratch && scratch.probs.length === V ? scratch : new SamplerScratch(V);
   const probs = s.probs;
   const idx = s.idx;
+  // sum_i p_i log p_i, accumulated in the pass that computes p (log p_i = z_i - lse).
+  let plogp = 0;
   for (let i = 0; i < V; i++) {
-    probs[i] = Math.exp(logits[i] * scale - lse);
+    const lp = logits[i] * scale - lse;
+    const p = Math.exp(lp);
+    probs[i] = p;
     idx[i] = i;
+    if (p !== 0) plogp += p * lp;
   }
+  const entropy = Math.max(0, -plogp);
   let n = V;
   if (p.topK && p.topK > 0 && p.topK < V) n = selectTopK(idx, n, probs, p.topK);
   if (p.topP !== undefined && p.topP < 1) {
@@ -144,7 +173,7 @@ export function sampleToken(logits: ArrayLike<number>, p: SamplingParams, unifor
       break;
     }
   }
-  return { token, logprob: logits[token] * scale - lse };
+  return { token, logprob: logits[token] * scale - lse, entropy };
 }
 
 /** Reusable buffers for one vocabulary size (avoids two V-sized allocations per token). */

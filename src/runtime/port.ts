@@ -3,14 +3,19 @@
 // implementations — a Bun Worker and an in-process pair — behave the same: asynchronous, FIFO.
 
 import type { RunConfig } from "./config.ts";
+import type { SamplingByRole } from "./sampling-stats.ts";
 
 export type ControlFrame =
   | { c: "start"; config: RunConfig; actor: string; incarnation: number; restore?: Uint8Array }
   /** An actor's state covering every message of steps before `step` (restart and resume point). */
   | { c: "checkpoint"; step: number; state: Uint8Array }
   | { c: "failed"; error: string }
-  /** Learner only: where the step's time went and how many tokens it sampled (never recorded: wall time). */
-  | { c: "timing"; step: number; sampleMs: number; trainMs: number; sampledTokens: number; completions: number }
+  /**
+   * Learner only: where the step's time went and how many tokens it sampled (never recorded: wall
+   * time), and per role the sampling's entropy, lengths and truncation (deterministic, but kept off
+   * the wire so recorded logs stay byte-identical).
+   */
+  | { c: "timing"; step: number; sampleMs: number; trainMs: number; sampledTokens: number; completions: number; sampling: SamplingByRole }
   | { c: "stop" }
   /** Reply to stop: this host's time on the wire. */
   | { c: "stopped"; wireMs: number };

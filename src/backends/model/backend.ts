@@ -14,6 +14,7 @@ import type { LoraTarget } from "../../model/lora.ts";
 import { loadModel, type LoadedModel } from "../../model/model.ts";
 import type { TrainSequence } from "../../model/lm-trainer.ts";
 import { encodeValue, decodeValue } from "../../protocol/codec.ts";
+import { addSampling, completionSampling, emptySampling, withSampling } from "../../runtime/sampling-stats.ts";
 
 export class ModelBackend implements LearnerBackend {
   readonly kind = "model";
@@ -73,16 +74,19 @@ export class ModelBackend implements LearnerBackend {
     }
     const out = await this.model.generate(requests);
     const results: SampleResponse["results"] = [];
+    // Entropy and truncation travel beside the results, never inside them (the wire stays as it was).
+    let stats = emptySampling();
     req.prompts.forEach((p, j) => {
       const completions: Completion[] = [];
       for (let i = 0; i < req.n; i++) {
         const g = out[j * req.n + i]!;
         this.sampledTokens += g.tokens.length;
+        stats = addSampling(stats, completionSampling(g));
         completions.push({ text: g.text, tokens: g.tokens, logprobs: g.logprobs });
       }
       results.push({ key: p.key, completions });
     });
-    return results;
+    return withSampling(results, stats);
   }
 
   async entropies(passages: readonly SamplePrompt[], _step: number): Promise<EntropyResponse["results"]> {

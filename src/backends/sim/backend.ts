@@ -19,6 +19,7 @@ import { maskedOfPredictorPrompt, passageOfGeneratorPrompt } from "../../tasks/p
 import type { RewardDesign } from "../../tasks/pretrainzero/rewards.ts";
 import { generatorProbs, expectedFeatures, INITIAL_SKILL_BIAS, logSigmoid, sigmoid, SKILL_BOUNDS, solveLogitAndSlope } from "./policy.ts";
 import { NUM_FEATURES, spanCandidates, type SpanCandidates } from "./spans.ts";
+import { withSampling, type RoleSampling } from "../../runtime/sampling-stats.ts";
 
 export interface SimConfig {
   seed: number;
@@ -71,6 +72,19 @@ interface StepCache {
   masks: Map<string, { span: string; passage: string }>;
   gen: Map<string, GenRecord>;
   pred: Map<string, PredRecord>;
+}
+
+/** -sum p log p (nats) of a distribution. */
+function categoricalEntropy(probs: ArrayLike<number>): number {
+  let h = 0;
+  for (let i = 0; i < probs.length; i++) if (probs[i]! > 0) h -= probs[i]! * Math.log(probs[i]!);
+  return h;
+}
+
+/** Entropy (nats) of Bernoulli(sigmoid(z)), from the logit without cancellation. */
+function bernoulliEntropy(z: number): number {
+  const p = sigmoid(z);
+  return -(p * logSigmoid(z) + (1 - p) * logSigmoid(-z));
 }
 
 const MAGIC = 0x53494d31; // "SIM1"
@@ -142,7 +156,10 @@ export class SimBackend implements LearnerBackend {
     const cache = this.stepCache(req.step);
     const uniform = this.config.design === "random";
     const results: SampleResponse["results"] = [];
+    // Each choice is one "token": its entropy is that of the distribution over the passage's candidates.
+    const stats: RoleSampling = { completions: 0, tokens: 0, truncated: 0, entropySum: 0 };
     for (const prompt of req.prompts) {
+      stats.completions += req.n;
       const passage = passageOfGeneratorPrompt(prompt.text);
       const cands = this.candidates(passage);
       const n = cands.spans.length;
@@ -154,6 +171,8 @@ export class SimBackend implements LearnerBackend {
         continue;
       }
       const probs = uniform ? null : generatorProbs(cands, this.params, THETA);
+      stats.tokens += req.n;
+      stats.entropySum += req.n * (probs === null ? Math.log(n) : categoricalEntropy(probs));
       const chosen: number[] = [];
       const logp: number[] = [];
       const completions: Completion[] = [];
@@ -169,7 +188,7 @@ export class SimBackend implements LearnerBackend {
       cache.gen.set(prompt.key, { passage, chosen, logp });
       results.push({ key: prompt.key, completions });
     }
-    return results;
+    return withSampling(results, stats);
   }
 
   /** Register every masking the reward side may produce for this span: all occurrences, or any single one. */
@@ -189,6 +208,8 @@ export class SimBackend implements LearnerBackend {
   private samplePredictor(req: SampleRequest, requestId: string): SampleResponse["results"] {
     const cache = this.steps.get(req.step);
     const results: SampleResponse["results"] = [];
+    // Each answer is one Bernoulli "token" (solved or not), the distribution its log-prob is taken under.
+    const stats: RoleSampling = { completions: 0, tokens: 0, truncated: 0, entropySum: 0 };
     for (const prompt of req.prompts) {
       const masked = maskedOfPredictorPrompt(prompt.text);
       const hidden = cache?.masks.get(masked);
@@ -201,6 +222,9 @@ export class SimBackend implements LearnerBackend {
       const c = cands.index.get(hidden.span)!;
       const { logit } = solveLogitAndSlope(cands, c, this.params, SKILL);
       const p = sigmoid(logit);
+      stats.completions += req.n;
+      stats.tokens += req.n;
+      stats.entropySum += req.n * bernoulliEntropy(logit);
       const solved: boolean[] = [];
       const logp: number[] = [];
       const completions: Completion[] = [];
@@ -224,7 +248,7 @@ export class SimBackend implements LearnerBackend {
       this.stepCache(req.step).pred.set(prompt.key, { passage: hidden.passage, cand: c, solved, logp });
       results.push({ key: prompt.key, completions });
     }
-    return results;
+    return withSampling(results, stats);
   }
 
   async train(batch: GrpoBatch): Promise<TrainResult> {
