@@ -9,6 +9,7 @@ import { learningRate } from "../rl/schedule.ts";
 import { writeCheckpoint } from "../runtime/checkpoint.ts";
 import type { RunConfig, TransportKind } from "../runtime/config.ts";
 import type { LearnerTiming } from "../runtime/host.ts";
+import { samplingMetrics } from "../runtime/sampling-stats.ts";
 import { preflightRun } from "../runtime/preflight.ts";
 import { runSelfPlay } from "../runtime/run.ts";
 import { checkRunName, checkRunsRoot, createRunDir, defaultRunName, logOwnerPath, openRunDir, readSavedRun, type RunDir, type SavedRun } from "../runtime/run-dir.ts";
@@ -158,6 +159,7 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
   let tokens = 0;
   const schedule = { kind: config.model.schedule, lr: config.model.lr, warmup: config.model.warmup, total: config.steps, minRatio: config.model.minLrRatio };
   const freshRun = !args.flags.resume;
+  const observer = await taskOf(config).observer?.(config);
   const run = runSelfPlay({
     config,
     transport,
@@ -168,6 +170,7 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
     actorStates,
     stopAtStep: stopAfter,
     onTiming: (t) => timings.set(t.step, t),
+    observe: observer ? (env) => observer.see(env.msg) : undefined,
     onCheckpoint: (actor, step, state) => {
       const last = step >= Math.min(config.steps, stopAfter ?? Infinity);
       if (checkpointEvery <= 0 || !(step % checkpointEvery === 0 || last)) return;
@@ -189,7 +192,7 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
         elapsedS: Math.round(secs * 1000) / 1000,
         episodesPerS: Math.round((stepsDone * episodesPer) / secs),
       };
-      const metrics: Record<string, unknown> = { step, version: v.version, ...v.stats, digest: v.digest };
+      const metrics: Record<string, unknown> = { step, version: v.version, ...v.stats, ...observer?.take(step), digest: v.digest };
       if (config.backend === "model") {
         metrics.lr = learningRate(step, schedule);
         if (t) {
@@ -199,6 +202,8 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
           wall.tokensPerS = Math.round(tokens / secs);
         }
       }
+      // Deterministic (computed from logits), so at the top level: genEntropy, predEntropy, *TruncFrac, *ResponseLen.
+      if (t) Object.assign(metrics, samplingMetrics(t.sampling, { lengths: config.backend === "model" }));
       metrics.wall = wall;
       killPoint(`metrics:${step}`);
       runDir.appendMetrics(metrics);

@@ -18,6 +18,7 @@ import { taskOf } from "../tasks/registry.ts";
 import { MASK_TOKEN, occurrenceOffsets } from "../tasks/pretrainzero/mask.ts";
 import { passageOfGeneratorPrompt } from "../tasks/pretrainzero/prompts.ts";
 import { parseBoxed } from "../tasks/pretrainzero/rewards.ts";
+import { spanFacts, summariseSpans, type SpanFacts, type SpanSummary } from "../tasks/pretrainzero/span-stats.ts";
 
 /** A log record as the extractor needs it (the log's own unvalidated record shape). */
 export type RawLogRecord = RawRecord;
@@ -59,6 +60,8 @@ export interface Episode {
   /** [start, end) character ranges of the masked span in `passage`. */
   highlights: [number, number][];
   spanWords: number | null;
+  /** What kind of span it is (function words only, cuts a word, occurrences), when the passage is known. */
+  spanFacts: SpanFacts | null;
   generator: (RoleOutcome & { reward: number | null; advantage: number | null }) | null;
   predictor: (RoleOutcome & { acc: number | null }) | null;
   predictions: Prediction[];
@@ -86,6 +89,8 @@ export interface StepSummary {
   meanGenReward: number | null;
   meanPredAcc: number | null;
   invalid: number;
+  /** What kind of spans the step's valid masks hid (src/tasks/pretrainzero/span-stats.ts). */
+  spans: SpanSummary;
   /** Metrics of the update that closed the step (from the next policy.version), when recorded. */
   stats: StepStats | null;
   digest: string | null;
@@ -365,6 +370,7 @@ export function extractEpisodes(header: LogHeader, records: Iterable<RawLogRecor
         masked,
         highlights: passage === null ? [] : spanHighlights(passage, masked, span),
         spanWords: genScored?.spanWords?.[index] ?? null,
+        spanFacts: passage !== null && span !== null && span !== "" ? spanFacts(passage, span) : null,
         generator: gen ? { ...gen, reward: gen.groupRewards[index] ?? null, advantage: gen.groupAdvantages[index] ?? null } : null,
         predictor: pred ? { ...pred, acc: predScored!.acc ?? null } : null,
         predictions: completions.map((completion, i) => ({
@@ -388,6 +394,7 @@ export function extractEpisodes(header: LogHeader, records: Iterable<RawLogRecor
       meanGenReward: mean(genRewards),
       meanPredAcc: mean(accs),
       invalid: stepEpisodes.filter((e) => e.invalid !== null).length,
+      spans: summariseSpans(stepEpisodes.filter((e) => e.invalid === null && e.spanFacts !== null).map((e) => e.spanFacts!)),
       stats: st?.stats ?? null,
       digest: st?.digest ?? null,
     });

@@ -165,6 +165,8 @@ function renderEpisode(e, siblings) {
     e.generator && !e.generator.trained ? el("span", { class: "badge warn" }, "generator group not trained") : null,
   );
   $("#ep-title").dataset.id = e.id;
+  const spanKind = (f) =>
+    [f.stopWords ? "function words only" : "content", f.cutsWord ? "cuts a word" : "whole words", f.occurrences === 1 ? "occurs once" : `occurs ${f.occurrences}×`, `${f.chars} chars`].join(", ");
   const meta = [
     ["step", e.step],
     ["policy version", e.version ?? "—"],
@@ -172,6 +174,7 @@ function renderEpisode(e, siblings) {
     ["rollout", `${e.index + 1} of ${siblings.length}`],
     ["span", e.span === null ? "(none)" : `“${e.span}”`],
     ["span words", e.spanWords ?? "—"],
+    ["span kind", e.spanFacts ? spanKind(e.spanFacts) : "—"],
     ["generator reward", fmt(e.generator?.reward)],
     ["generator advantage", fmt(e.generator?.advantage)],
     ["predictor accuracy", fmt(e.predictor?.acc)],
@@ -331,7 +334,7 @@ async function main() {
   const cfg = summary.config || {};
   $("#run-info").textContent = `${summary.log} · written by '${summary.command}'${cfg.design ? ` · design ${cfg.design}` : ""} · ${summary.records} records · ${summary.steps} steps · ${summary.episodes} episodes`;
   $("#f-step").append(
-    ...steps.map((s) => el("option", { value: s.step }, `step ${s.step} — gen ${fmt(s.meanGenReward, 2)}, acc ${fmt(s.meanPredAcc, 2)}`)),
+    ...steps.map((s) => el("option", { value: s.step }, `step ${s.step} — gen ${fmt(s.meanGenReward, 2)}, acc ${fmt(s.meanPredAcc, 2)}${s.spans && s.spans.spanCount ? `, spans: ${fmt(s.spans.spanStopFrac, 2)} function words, ${fmt(s.spans.spanCutFrac, 2)} cut a word` : ""}`)),
   );
 
   for (const b of document.querySelectorAll("#tabs button")) b.addEventListener("click", () => selectTab(b.dataset.tab));

@@ -49,6 +49,13 @@ export function pretrainZeroScorer(config: RunConfig): MaskScorer {
     });
 }
 
+/** Span statistics per step, and span classes when the corpus has a classes file (docs/controlled-corpus.md). */
+async function spanObserver(config: RunConfig): Promise<SpanObserver> {
+  const { loadSpanClasses, classifySpan, SPAN_LABELS } = await import("../../data/controlled/classify.ts");
+  const classes = loadSpanClasses(config.corpus.path);
+  return new SpanObserver(classes ? { classes: SPAN_LABELS, of: (passage, span) => classifySpan(classes, passage, span) } : undefined);
+}
+
 /** The mask family's shared declarations; a task overrides what differs. */
 export const MASK_TASK_BASE = {
   defaults: {},
@@ -58,7 +65,7 @@ export const MASK_TASK_BASE = {
   scoredPerStep: (c: RunConfig) => c.passages,
   episodesPerStep: (c: RunConfig) => c.passages * c.genSamples,
   statefulActors: {},
-  observer: () => new SpanObserver(),
+  observer: spanObserver,
   messages: MASK_MESSAGES,
   inspector: { episodeTypes: ["sample.request", "sample.response", "entropy.request", "entropy.response", "masks", "answers", "predictions", "scored", "policy.version"] },
 } as const satisfies Partial<Task>;
