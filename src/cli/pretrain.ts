@@ -8,7 +8,8 @@ import { pythonChunks, readPythonFiles } from "../data/python-source.ts";
 import { createPythonExecutor } from "../exec/index.ts";
 import { DEFAULT_PRETRAIN, pretrain, type PretrainOptions, type PythonMix, type PythonSources } from "../model/pretrain.ts";
 import { syntheticDocuments, syntheticTriplets } from "../tasks/azr/synthetic-documents.ts";
-import { defineCommand, InputError, int, num, oneOf, str } from "./args.ts";
+import { defineCommand, InputError, int, num, oneOf, optStr, str } from "./args.ts";
+import { SPAN_FILTERS } from "../tasks/pretrainzero/span-rules.ts";
 import { CORPUS_FLAGS, OPTIMISER_FLAGS, pickFlags, readCorpus, readOptimiser, withDefaults } from "./flags/index.ts";
 import { Progress } from "./progress.ts";
 
@@ -55,6 +56,8 @@ export const pretrainCommand = defineCommand(
       { name: "python-share", type: "number", min: 0, max: 1, default: 0, help: "share of the training text that is Python (synthetic Absolute Zero examples and standard-library source; 0: corpus only, as fixtures/default-model; 1: no corpus)" },
       { name: "python-programs", type: "int", min: 1, default: 3000, help: "with --python-share: synthetic programs, validated in the sandbox, each rendered as an AZR proposer and a solver example" },
       { name: "stdlib-share", type: "number", min: 0, max: 1, default: 0.3, help: "with --python-share: share of the Python text that is standard-library source (pyodide's python_stdlib.zip)" },
+      { name: "example-filter", type: "enum", values: SPAN_FILTERS, default: "none", help: "rules the PretrainZero examples' spans obey: none (any 1-3 words, as the first default model), content (unique content spans on word boundaries: what --span-filter content accepts)" },
+      { name: "also-corpus", type: "path", help: "a second corpus whose training passages join the first's (read with the same corpus flags), e.g. a controlled corpus from bun run corpus --controlled" },
       { name: "dtype", type: "enum", values: DTYPES, default: D.dtype, help: "storage dtype of model.safetensors" },
       { name: "seed", type: "int", min: 0, default: D.seed, help: "seed for initialization, data order and rendering" },
     ],
@@ -86,6 +89,11 @@ export const pretrainCommand = defineCommand(
       taskShare: num(args, "task-share"),
       dtype: oneOf(args, "dtype", DTYPES),
     };
+    const exampleFilter = oneOf(args, "example-filter", SPAN_FILTERS);
+    // Recorded only when used: the original default model's options stay as they were.
+    if (exampleFilter !== "none") o.exampleFilter = exampleFilter;
+    const alsoCorpus = optStr(args, "also-corpus");
+    if (alsoCorpus !== undefined) o.alsoCorpus = alsoCorpus;
     const pythonShare = num(args, "python-share");
     // Only a mix is recorded: the default run's options (and pretrain.json) stay as they were.
     if (pythonShare > 0) o.python = { share: pythonShare, programs: int(args, "python-programs"), stdlibShare: num(args, "stdlib-share"), chunkChars: PYTHON_CHUNK_CHARS };
@@ -100,6 +108,11 @@ export const pretrainCommand = defineCommand(
       textField: corpus.textField,
     });
     console.log(`corpus ${corpus.path}: ${train.length} training passages, ${heldOut.length} held out`);
+    if (alsoCorpus !== undefined) {
+      const more = await loadPassages(alsoCorpus, { minWords: corpus.minWords, maxWords: corpus.maxWords, heldOutFraction: corpus.heldOut, seed: corpus.seed, textField: corpus.textField });
+      console.log(`corpus ${alsoCorpus}: ${more.train.length} training passages, ${more.heldOut.length} held out`);
+      train.push(...more.train);
+    }
     const python = o.python ? await pythonSources(o.python, o.seed) : undefined;
     const r = await pretrain(train.map((p) => p.text), out, o, (s) =>
       progress.update(s.step + 1, { loss: s.loss, lr: s.lr.toExponential(2), "tokens/s": Math.round(s.tokensPerS) }),

@@ -12,6 +12,7 @@ import { Trainer } from "../engine/train-step.ts";
 import type { Graph, Tensor } from "../engine/graph.ts";
 import { learningRate, type LrSchedule } from "../rl/schedule.ts";
 import { rng } from "../runtime/rng.ts";
+import type { SpanFilter } from "../tasks/pretrainzero/span-rules.ts";
 import { maskPassage } from "../tasks/pretrainzero/mask.ts";
 import { compactGeneratorExample, compactPredictorExample } from "../tasks/pretrainzero/prompts.ts";
 import { tokenizerJson, trainBpe } from "./bpe-train.ts";
@@ -42,6 +43,14 @@ export interface PretrainOptions {
   dtype: SafetensorsDtype;
   /** A Python mix (absent: corpus only, how fixtures/default-model was made). */
   python?: PythonMix;
+  /**
+   * Rules the task examples' spans obey (src/tasks/pretrainzero/span-rules.ts): with "content" the
+   * generator examples show content spans on word boundaries that occur once, the masks a run with
+   * --span-filter content accepts. Absent: any 1–3 words (the original default model).
+   */
+  exampleFilter?: SpanFilter;
+  /** A second corpus whose training passages were added (recorded; the caller loads it). */
+  alsoCorpus?: string;
 }
 
 /**
@@ -110,17 +119,18 @@ export function pretrainConfigJson(o: PretrainOptions): Record<string, unknown> 
   };
 }
 
-/** A random 1–3 word span that masks validly, for rendering task examples. */
-function exampleSpan(passage: string, seed: number, i: number): string | null {
+/** A random 1–3 word span that masks validly (under `filter`, also a unique content span), for rendering task examples. */
+function exampleSpan(passage: string, seed: number, i: number, filter?: SpanFilter): string | null {
   const words = passage.split(/\s+/).filter(Boolean);
   const r = rng({ seed, step: 0, role: "pretrain-span", item: i });
-  for (let attempt = 0; attempt < 8; attempt++) {
+  const rules = filter && filter !== "none" ? { mode: "words" as const, filter, maxOccurrences: 2 } : { mode: "words" as const };
+  for (let attempt = 0; attempt < (filter && filter !== "none" ? 24 : 8); attempt++) {
     const len = 1 + r.int(3);
     if (words.length <= len) return null;
     const start = r.int(words.length - len);
     const span = words.slice(start, start + len).join(" ").replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, "");
     if (span.length === 0) continue;
-    if ("masked" in maskPassage(passage, span, { mode: "words" })) return span;
+    if ("masked" in maskPassage(passage, span, rules)) return span;
   }
   return null;
 }
@@ -168,9 +178,9 @@ function corpusDocuments(passages: readonly string[], o: PretrainOptions): strin
     docs.push(p);
     const r = rng({ seed: o.seed, step: 0, role: "pretrain-task", item: i });
     if (r.float() >= o.taskShare) return;
-    const span = exampleSpan(p, o.seed, i);
+    const span = exampleSpan(p, o.seed, i, o.exampleFilter);
     if (!span) return;
-    const m = maskPassage(p, span, { mode: "all" });
+    const m = maskPassage(p, span, { mode: o.exampleFilter && o.exampleFilter !== "none" ? "words" : "all" });
     if (!("masked" in m)) return;
     docs.push(r.float() < 0.5 ? compactGeneratorExample(p, span) : compactPredictorExample(m.masked, span));
   });
