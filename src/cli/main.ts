@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   corpus: async () => (await import("./corpus.ts")).corpusCommand,
   report: async () => (await import("./report.ts")).reportCommand,
   eval: async () => (await import("./eval.ts")).evalCommand,
+  probe: async () => (await import("./probe.ts")).probeCommand,
   "exec-check": async () => (await import("./exec-check.ts")).execCheckCommand,
   study: async () => (await import("./study.ts")).studyCommand,
 };
@@ -29,6 +30,7 @@ function usage(): string {
     "  replay     re-drive an actor from an episode log and verify it bit for bit",
     "  inspect    serve the episode inspector for a run or log on localhost (or --list)",
     "  eval       held-out masked-span accuracy and next-token loss of a model or runs (--compare)",
+    "  probe      how hard a run's generated spans are for its frozen initial model, per checkpoint",
     "  exec-check run a Python file in the sandbox and print its JSON verdict",
     "  study      methods × seeds on one budget, one held-out eval set: mean ± 95% CI and paired differences",
     "  report     write one self-contained report.html with charts over steps for one or more runs",
