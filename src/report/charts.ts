@@ -50,6 +50,8 @@ export const CHART_SPECS: readonly ChartSpec[] = [
     expects: "spanClassTrivial, spanClassLearnable, spanClassNoise (a corpus with a classes file)",
     range: [0, 1],
   },
+  { id: "azr-valid", title: "Absolute Zero: valid proposals", help: "share of proposals that are valid tasks, overall and per task type", fields: /^azrValid[A-Z]\w*$/, expects: "azrValidFrac, azrValidDeduction, azrValidAbduction, azrValidInduction", range: [0, 1] },
+  { id: "azr-solve", title: "Absolute Zero: solve rate", help: "the solver's mean accuracy on valid tasks, overall and per task type", fields: /^azrSolve[A-Z]\w*$/, expects: "azrSolveRate, azrSolveDeduction, azrSolveAbduction, azrSolveInduction", range: [0, 1] },
   { id: "invalid-why", title: "Why masks were invalid", help: "share of generator rollouts rejected, by reason", fields: /^invalid(?!Frac$)[A-Z]\w*$/, expects: "invalid… fields, e.g. invalidNotInPassage", range: [0, 1] },
   {
     id: "probe",
