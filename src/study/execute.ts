@@ -54,6 +54,22 @@ export function formatElapsed(s: number): string {
   return `${m}m${String(Math.floor(s - m * 60)).padStart(2, "0")}s`;
 }
 
+/** Subprocesses running now: a signal that stops the study stops them too (else they would keep writing into its folder). */
+const live = new Set<{ kill(signal?: NodeJS.Signals | number): void }>();
+let forwarding = false;
+
+function forwardSignals(): void {
+  if (forwarding) return;
+  forwarding = true;
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    process.on(signal, () => {
+      for (const p of live) p.kill(signal);
+      process.stderr.write(`[study] ${signal}: stopped ${live.size} subprocess(es); rerun the same command to resume\n`);
+      process.exit(code);
+    });
+  }
+}
+
 /** Runs `bun main.ts ...args`, stderr (and then stdout) appended to the log; returns stdout. */
 async function runLogged(args: string[], log: string): Promise<{ code: number; stdout: string; seconds: number }> {
   appendFileSync(log, `\n$ bun src/cli/main.ts ${args.map((a) => (/^[\w./,=:@+-]+$/.test(a) ? a : JSON.stringify(a))).join(" ")}\n`);
@@ -61,8 +77,10 @@ async function runLogged(args: string[], log: string): Promise<{ code: number; s
   const t0 = performance.now();
   try {
     const p = Bun.spawn([process.execPath, MAIN, ...args], { cwd: process.cwd(), stdin: "ignore", stdout: "pipe", stderr: fd, env: { ...process.env, NO_COLOR: "1" } });
+    live.add(p);
     const stdout = await new Response(p.stdout).text();
     const code = await p.exited;
+    live.delete(p);
     appendFileSync(log, stdout);
     appendFileSync(log, `[exit ${code} after ${seconds(t0)}s]\n`);
     return { code, stdout, seconds: seconds(t0) };
@@ -99,6 +117,8 @@ async function runCell(plan: StudyPlan, out: string, cell: Cell, action: CellAct
   if (e.code !== 0) return { ok: false, error: `eval exited with ${e.code}; log: ${log}` };
   const parsed = evalResult(e.stdout);
   if (!parsed) return { ok: false, error: `eval printed no JSON result; log: ${log}` };
+  // Never let a run that stopped early pass as trained to the end.
+  if (cell.seed !== null && parsed.step !== plan.train.steps) return { ok: false, error: `eval scored checkpoint step ${parsed.step ?? "none"}, not the last step ${plan.train.steps}; log: ${log}` };
   const record: EvalRecord = { cell: cell.name, method: cell.method, seed: cell.seed, step: parsed.step, result: parsed.result, action, trainS, evalS: e.seconds, finished: new Date().toISOString() };
   // Atomically: the file's existence is what marks the cell finished.
   mkdirSync(dirname(p.evalFile), { recursive: true });
@@ -110,6 +130,7 @@ async function runCell(plan: StudyPlan, out: string, cell: Cell, action: CellAct
 /** Runs every cell that is not finished, `jobs` at a time, in the given order. */
 export async function executeCells(plan: StudyPlan, out: string, cells: readonly Cell[], o: ExecuteOptions): Promise<CellOutcome[]> {
   for (const d of ["runs", "evals", "logs"]) mkdirSync(join(out, d), { recursive: true });
+  forwardSignals();
   const t0 = performance.now();
   const outcomes: CellOutcome[] = [];
   const todo = cells.map((cell) => ({ cell, action: decideCell(cell, observeCell(cellPaths(out, cell)), plan.train.steps) }));

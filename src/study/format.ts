@@ -42,7 +42,9 @@ export function formatDifference(d: PairDifference): string {
   const iv = d.diff;
   const range = iv.lo === null || iv.hi === null ? "(n=1: no interval)" : `[${signed(iv.lo)}, ${signed(iv.hi)}]`;
   const how = iv.method === "n=1" ? "" : ` (${iv.method}, n=${iv.n})`;
-  return `${d.a} − ${d.b}: ${signed(iv.mean)} ${range}${how}${excludesZero(iv) ? " *" : ""}`;
+  // Equal values at every seed (common with a small eval set's discrete accuracy): the t interval collapses.
+  const flat = iv.halfWidth === 0 ? " (no spread across seeds)" : "";
+  return `${d.a} − ${d.b}: ${signed(iv.mean)} ${range}${how}${flat}${excludesZero(iv) ? " *" : ""}`;
 }
 
 export function describeCi(ci: CiKind, b: BootstrapOptions): string {

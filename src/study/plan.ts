@@ -79,6 +79,9 @@ export function checkExtraTrainFlags(extra: readonly string[]): void {
     if (m && (STUDY_OWNED_TRAIN_FLAGS as readonly string[]).includes(m[1]!)) {
       throw new InputError(`--${m[1]} after -- is set by the study; accepted: the study's own flag (see bun run study --help), or another train flag`);
     }
+    if (a === "--checkpoint-every=0" || (a === "--checkpoint-every" && extra[extra.indexOf(a) + 1] === "0")) {
+      throw new InputError("--checkpoint-every 0 after -- leaves no checkpoint to evaluate or resume; accepted: a value >= 1, or leave it out");
+    }
     if (a === "-h") throw new InputError(`-h after -- is not a train flag for a study; accepted: train flags such as --lr 3e-5`);
   }
 }

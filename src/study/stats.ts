@@ -34,6 +34,8 @@ export function mean(xs: readonly number[]): number {
 /** Sample standard deviation (divides by n-1); NaN for fewer than two values. */
 export function sampleStd(xs: readonly number[]): number {
   if (xs.length < 2) return NaN;
+  // Exactly 0 for equal values (the mean's rounding would leave ~1e-17 otherwise).
+  if (xs.every((x) => x === xs[0])) return 0;
   const m = mean(xs);
   let ss = 0;
   for (const x of xs) ss += (x - m) ** 2;
