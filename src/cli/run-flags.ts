@@ -44,6 +44,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: "eps-low", type: "number", min: 0, default: D.grpo.epsLow, help: "GRPO clip range below 1" },
   { name: "eps-high", type: "number", min: 0, default: D.grpo.epsHigh, help: "GRPO clip range above 1 (clip-higher)" },
   { name: "log-every", type: "int", min: 0, default: 0, help: "print a metrics row every N steps (0: about 20 rows)" },
+  { name: "probe", type: "int", min: 0, default: 0, help: "after a model run whose generator trains, run the difficulty probe (bun run probe) on N held-out passages at every checkpoint: how often the frozen initial model solves the generator's spans; 0: off" },
   ...taskFlags(),
 ];
 

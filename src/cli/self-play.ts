@@ -83,6 +83,22 @@ function killPoint(point: string): void {
   if (process.env.SPZ_KILL_AT === point) process.kill(process.pid, "SIGKILL");
 }
 
+/** The difficulty probe over the finished run's checkpoints (src/eval/probe.ts), when its generator is the trained policy. */
+async function runProbe(dir: string, config: RunConfig, passages: number, say: (line: string) => void): Promise<void> {
+  const { PROBE_TASKS, probeRun } = await import("../eval/probe.ts");
+  if (config.backend !== "model" || !PROBE_TASKS.includes(config.task) || !taskOf(config).trainRoles(config).includes("generator")) {
+    say(`probe: skipped (only for model runs whose generator trains: ${PROBE_TASKS.join(", ")} with a trained generator)`);
+    return;
+  }
+  const rows = await probeRun(dir, { passages, samples: 2 }, (p) => {
+    if (p.kind === "warning") console.error(`warning: ${p.message}`);
+  });
+  const fmt = (x: number | null | undefined) => (typeof x === "number" ? x.toFixed(3) : "-");
+  const first = rows[0];
+  const last = rows.at(-1);
+  say(`probe (${dir}/probe.jsonl): initial model solves the generator's spans ${fmt(first?.probeBaseSolveRate)} at step ${first?.step ?? "-"} -> ${fmt(last?.probeBaseSolveRate)} at step ${last?.step ?? "-"}; valid masks ${fmt(first?.probeValidFrac)} -> ${fmt(last?.probeValidFrac)}`);
+}
+
 export interface SelfPlayCommandOptions {
   command: string;
   backend: RunConfig["backend"];
@@ -228,6 +244,9 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
   });
   progress.done();
   const seconds = (performance.now() - t0) / 1000;
+  const finished = fromStep + outcome.steps >= config.steps;
+  const probePassages = (args.flags.probe as number | undefined) ?? 0;
+  if (probePassages > 0 && finished) await runProbe(runDir.path, config, probePassages, say);
   const episodes = stepsDone * episodesPer;
   const round = (x: number, d: number) => Math.round(x * 10 ** d) / 10 ** d;
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;

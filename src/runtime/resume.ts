@@ -186,7 +186,7 @@ function truncateOrCreate(path: string, bytes: number): void {
 }
 
 /** Flags a resume may change; every other flag must agree with the run being resumed. */
-export const RESUME_MAY_CHANGE: readonly string[] = ["steps", "checkpoint-every", "stop-after", "transport", "log-every"];
+export const RESUME_MAY_CHANGE: readonly string[] = ["steps", "checkpoint-every", "stop-after", "transport", "log-every", "probe"];
 
 /** Flags that name the run's files, not its configuration: they can only repeat what the run has. */
 const RUN_FILE_FLAGS = new Set(["run", "runs-dir", "record"]);
