@@ -20,10 +20,11 @@ export const HEADLINE_METRICS = [
 /** Metrics whose pairwise differences the markdown lists. */
 export const DIFF_METRICS = ["eval.maskAccuracy", "eval.nll"] as const;
 
-export function num(x: number): string {
+/** A number in 4 decimals (1 from 100 on, exponent notation when tiny or huge); `scale` picks the format, so an interval's numbers share one. */
+export function num(x: number, scale = x): string {
   if (!Number.isFinite(x)) return String(x);
-  const a = Math.abs(x);
-  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return x.toExponential(2);
+  const a = Math.abs(scale);
+  if (x !== 0 && (a >= 1e5 || a < 1e-3)) return x.toExponential(2);
   return x.toFixed(a >= 100 ? 1 : 4);
 }
 
@@ -34,7 +35,8 @@ export function formatInterval(iv: Interval | undefined): string {
   if (!iv) return "—";
   if (iv.method === "exact") return `${num(iv.mean)} (exact)`;
   if (iv.lo === null || iv.hi === null || iv.halfWidth === null) return `${num(iv.mean)} (n=${iv.n})`;
-  return `${num(iv.mean)} ± ${num(iv.halfWidth)} [${num(iv.lo)}, ${num(iv.hi)}]`;
+  const scale = Math.max(Math.abs(iv.mean), Math.abs(iv.lo), Math.abs(iv.hi));
+  return `${num(iv.mean, scale)} ± ${num(iv.halfWidth, scale)} [${num(iv.lo, scale)}, ${num(iv.hi, scale)}]`;
 }
 
 /** "A − B: diff [lo, hi]", with " *" when the interval excludes 0. */

@@ -86,6 +86,7 @@ describe("formatting", () => {
     expect(formatInterval({ n: 1, mean: 0.3, lo: null, hi: null, halfWidth: null, method: "n=1" })).toBe("0.3000 (n=1)");
     expect(formatInterval({ n: 1, mean: 0.1, lo: 0.1, hi: 0.1, halfWidth: 0, method: "exact" })).toBe("0.1000 (exact)");
     expect(formatInterval(undefined)).toBe("—");
+    expect(formatInterval({ n: 2, mean: 205.3, lo: 188.55, hi: 222.05, halfWidth: 16.75, method: "t" })).toBe("205.3 ± 16.8 [188.6, 222.1]");
   });
 
   test("a difference line is starred only when its interval excludes 0", () => {
