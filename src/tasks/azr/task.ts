@@ -10,11 +10,12 @@ import { AZR_TASK_TYPES } from "./types.ts";
 
 export const AZR: Task = {
   name: "azr",
-  summary: "Absolute Zero: the policy proposes Python tasks (deduction, abduction, induction) and solves them; a sandbox verifies",
+  summary: "Absolute Zero: the policy proposes Python tasks (deduction, abduction, induction) and solves them; a sandbox verifies; default model fixtures/python-model",
   defaults: AZR_DEFAULTS,
   flags: AZR_FLAGS,
   // Proposer prompts per task type; programs need more room than spans, and span several lines.
-  runDefaults: { passages: 4, maxNewTokens: { generator: 96, predictor: 48 }, stopStrings: [] },
+  // The shipped model pretrained with Python (fixtures/README.md): the Factbook one never saw code.
+  runDefaults: { passages: 4, maxNewTokens: { generator: 96, predictor: 48 }, stopStrings: [], modelDir: "fixtures/python-model" },
   simulator: "the simulator's policies write masks, not programs",
   usesCorpus: false,
   trainRoles: () => ["generator", "predictor"],
