@@ -135,6 +135,7 @@ export function resolveRunConfig(parsed: ParsedArgs, backend: Backend, base?: { 
     design: groupOneOf(args, "design", REWARD_DESIGNS) ?? s.design,
     maskMode: groupOneOf(args, "mask-mode", ["all", "one", "words"] as const) ?? s.maskMode,
     spanFilter: groupOneOf(args, "span-filter", SPAN_FILTERS) ?? s.spanFilter,
+    spanDecoding: groupOneOf(args, "span-decoding", ["free", "copy"] as const) ?? s.spanDecoding,
     template: groupOneOf(args, "template", TEMPLATE_NAMES) ?? s.template,
     maxOccurrences: groupInt(args, "max-occurrences") ?? s.maxOccurrences,
     corpus: readCorpus(args, s.corpus),

@@ -29,6 +29,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: "pred-samples", type: "int", min: 1, help: `predictor rollouts per mask, G (paper: 8; ${dflt("sim 8, model 8")})` },
   { name: "design", type: "enum", values: REWARD_DESIGNS, default: D.design, help: "minmax: the paper's reward; plain: 1-acc; random: random masking, generator untrained" },
   { name: "mask-mode", type: "enum", values: ["all", "one", "words"], help: `mask every occurrence (paper), one occurrence, or whole words only (paper's Words variant; ${dflt("sim all, model all")})` },
+  { name: "span-decoding", type: "enum", values: ["free", "copy"], help: `the generator's \\mask{} is written freely (paper) or can only copy paragraph text on word boundaries (constrained decoding, for models too small to copy; the log-probs stay the policy's) (${dflt("sim free, model free")})` },
   { name: "span-filter", type: "enum", values: SPAN_FILTERS, help: `rules for the policy's spans: none (paper: prompt instructions only), content (not only function words), entity (also a capital or a digit) (${dflt("sim none, model none")})` },
   { name: "template", type: "enum", values: TEMPLATE_NAMES, help: `prompt templates: the paper's (with reasoning) or compact (${dflt("sim paper, model compact")})` },
   { name: "max-occurrences", type: "int", min: 1, default: D.maxOccurrences, help: "reject spans occurring this often in the paragraph" },

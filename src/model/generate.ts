@@ -14,7 +14,7 @@ import { rng, type RngKey } from "../runtime/rng.ts";
 import { type WeightBinding, decoderForward, lmHead } from "./decoder.ts";
 import { type DecoderConfig, ModelError } from "./hf-config.ts";
 import { LM_IO, bucket, lmInputs } from "./logprobs.ts";
-import { type SamplingParams, SamplerScratch, sampleToken, validateSampling } from "./sampler.ts";
+import { type SamplingParams, SamplerScratch, policyScore, sampleToken, validateSampling } from "./sampler.ts";
 
 export interface GenerateRequest extends SamplingParams {
   readonly prompt: readonly number[];
@@ -25,6 +25,12 @@ export interface GenerateRequest extends SamplingParams {
   readonly stopStrings?: readonly string[];
   /** Counter-based RNG key: equal keys give equal samples (deterministic sessions). */
   readonly rng?: RngKey;
+  /**
+   * Constrained decoding: a token is drawn only when the completion text with it appended is
+   * accepted (stop tokens always are). The recorded log-prob stays the policy's over the whole
+   * vocabulary, as with top-k (see sampler.ts policyScore).
+   */
+  readonly accept?: (text: string) => boolean;
 }
 
 export interface GenerateResult {
@@ -149,6 +155,26 @@ export interface GeneratorOptions {
 
 /** Batched KV-cache generation over one set of weights. */
 export class Generator {
+  private tokenTexts?: string[];
+  private truncated?: Float32Array;
+
+  /** Draws from the row restricted to tokens r.accept allows; the log-prob and entropy are the whole row's. */
+  private constrainedPick(row: FloatArray, r: GenerateRequest, sofar: readonly number[], uniform: () => number, scratch: SamplerScratch) {
+    const V = row.length;
+    this.tokenTexts ??= Array.from({ length: V }, (_, t) => this.decode!([t]));
+    if (this.truncated?.length !== V) this.truncated = new Float32Array(V);
+    const text = this.decode!(sofar);
+    let allowed = 0;
+    for (let t = 0; t < V; t++) {
+      const ok = r.stopTokenIds?.includes(t) || r.accept!(text + this.tokenTexts[t]!);
+      this.truncated[t] = ok ? row[t]! : -Infinity;
+      if (ok) allowed++;
+    }
+    // Nothing allowed (no stop token either): decode freely rather than fail the request.
+    const token = sampleToken(allowed > 0 ? this.truncated : row, r, uniform, scratch).token;
+    return { token, ...policyScore(row, token, r.temperature) };
+  }
+
   private readonly cache: SessionCache;
   lastStats: GenerateStats | undefined;
 
@@ -229,7 +255,8 @@ export class Generator {
         const r = requests[b];
         const s = streams[b];
         if (r.temperature > 0 && !s) throw new ModelError("generate: sampling with temperature > 0 needs an rng key");
-        const pick = sampleToken(logits.subarray(b * V, (b + 1) * V), r, () => s!.float(), scratch);
+        const row = logits.subarray(b * V, (b + 1) * V);
+        const pick = r.accept && this.decode ? this.constrainedPick(row, r, tokens[b], () => s!.float(), scratch) : sampleToken(row, r, () => s!.float(), scratch);
         tokens[b].push(pick.token);
         logps[b].push(pick.logprob);
         ents[b].push(pick.entropy);

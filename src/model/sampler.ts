@@ -58,6 +58,21 @@ function logSumExpEntropy(x: ArrayLike<number>): { lse: number; entropy: number 
   return { lse, entropy: Math.max(0, Math.log(s) - sz / s) };
 }
 
+/**
+ * The policy's log-prob and entropy for `token` under the whole row at this temperature (greedy:
+ * temperature 1): what a sample drawn from a truncated row (constrained decoding) records.
+ */
+export function policyScore(logits: ArrayLike<number>, token: number, temperature: number): { logprob: number; entropy: number } {
+  const scale = temperature > 0 ? 1 / temperature : 1;
+  if (scale === 1) {
+    const { lse, entropy } = logSumExpEntropy(logits);
+    return { logprob: logits[token] - lse, entropy };
+  }
+  const scaled = Float64Array.from(logits as ArrayLike<number>, (x) => x * scale);
+  const { lse, entropy } = logSumExpEntropy(scaled);
+  return { logprob: scaled[token] - lse, entropy };
+}
+
 function argmax(x: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;

@@ -82,6 +82,8 @@ export interface RunConfig {
   maskMode: "all" | "one" | "words";
   /** Checkable span rules for the policy's masks (src/tasks/pretrainzero/span-rules.ts); paper: none. */
   spanFilter: SpanFilter;
+  /** "copy": the generator's \mask{} can only spell paragraph text on word boundaries (constrained decoding); paper: free. */
+  spanDecoding: "free" | "copy";
   /** Prompt templates: the paper's (with reasoning) or compact (tiny models). */
   template: TemplateName;
   sim: { genLr: number; predLr: number; maxSpanWords: number };
@@ -106,6 +108,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
   maxOccurrences: 8,
   maskMode: "all",
   spanFilter: "none",
+  spanDecoding: "free",
   template: "paper",
   sim: { genLr: 0.1, predLr: 0.05, maxSpanWords: 4 },
   model: {

@@ -92,6 +92,8 @@ export interface Task<O extends Record<string, FlagValue> = Record<string, FlagV
   predictorWork: Readonly<Record<string, (msg: never, config: RunConfig) => PredictorWork>>;
   actors: { generator: ActorFactory; reward: ActorFactory };
   backend?(config: RunConfig): BackendNeeds;
+  /** Constrained decoding for a role's prompt (the learner's model backend applies it): which completion texts are allowed. */
+  decodingConstraint?(config: RunConfig, role: Role, prompt: string): ((text: string) => boolean) | undefined;
   /** Metrics the runner derives from each step's messages, beside the learner's (never in the log). */
   observer?(config: RunConfig): StepObserver | Promise<StepObserver>;
   inspector: {

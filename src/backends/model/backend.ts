@@ -58,8 +58,10 @@ export class ModelBackend implements LearnerBackend {
     const m = this.m;
     const maxNewTokens = req.role === "generator" ? m.maxNewTokens.generator : m.maxNewTokens.predictor;
     const requests: GenerateRequest[] = [];
+    const task = taskOf(this.run);
     for (const p of req.prompts) {
       const prompt = this.promptIds(p.text);
+      const accept = task.decodingConstraint?.(this.run, req.role, p.text);
       for (let i = 0; i < req.n; i++) {
         requests.push({
           prompt,
@@ -69,6 +71,7 @@ export class ModelBackend implements LearnerBackend {
           topK: m.topK,
           stopStrings: m.stopStrings,
           rng: { seed: this.run.seed, step: req.step, role: req.role, item: p.key, sample: i },
+          ...(accept ? { accept } : {}),
         });
       }
     }

@@ -1,13 +1,14 @@
 // PretrainZero (arXiv 2512.03442) as a task, and the pieces its baselines and RPT share: the mask
 // generator and mask reward machines, the masks/answers messages and the predictor's prompts.
 
-import type { Predictions } from "../../protocol/messages.ts";
+import type { Predictions, Role } from "../../protocol/messages.ts";
 import type { RunConfig } from "../../runtime/config.ts";
 import type { ActorFactory } from "../../runtime/host.ts";
 import type { PredictorWork, Task } from "../task.ts";
 import type { MaskSource } from "./generator.machine.ts";
 import { MASK_MESSAGES, type Answers, type Masks } from "./messages.ts";
-import { predictorPrompt } from "./prompts.ts";
+import { passageOfGeneratorPrompt, predictorPrompt } from "./prompts.ts";
+import { copyConstraint } from "./copy-constraint.ts";
 import type { MaskScorer } from "./reward.machine.ts";
 import { scorePassage } from "./score.ts";
 import { SpanObserver } from "./span-observer.ts";
@@ -66,6 +67,7 @@ export const MASK_TASK_BASE = {
   episodesPerStep: (c: RunConfig) => c.passages * c.genSamples,
   statefulActors: {},
   observer: spanObserver,
+  decodingConstraint: (config: RunConfig, role: Role, prompt: string) => (role === "generator" && config.spanDecoding === "copy" ? copyConstraint(passageOfGeneratorPrompt(prompt)) : undefined),
   messages: MASK_MESSAGES,
   inspector: { episodeTypes: ["sample.request", "sample.response", "entropy.request", "entropy.response", "masks", "answers", "predictions", "scored", "policy.version"] },
 } as const satisfies Partial<Task>;
