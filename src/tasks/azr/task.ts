@@ -4,6 +4,7 @@
 
 import type { Task } from "../task.ts";
 import { TaskBuffers } from "./buffer.ts";
+import { AzrObserver } from "./observer.ts";
 import { AZR_MESSAGES, type Tasks } from "./messages.ts";
 import { AZR_DEFAULTS, AZR_FLAGS, azrOptions } from "./options.ts";
 import { AZR_TASK_TYPES } from "./types.ts";
@@ -25,6 +26,7 @@ export const AZR: Task = {
   episodesPerStep: (c) => AZR_TASK_TYPES.length * c.passages * c.genSamples,
   // The proposer's reference buffers grow every step.
   statefulActors: { generator: (state) => void TaskBuffers.restore(state) },
+  observer: () => new AzrObserver(),
   messages: AZR_MESSAGES,
   predictorWork: {
     tasks: (m: Tasks) => ({ step: m.step, version: m.version, group: m.batch, prompts: m.tasks.map((t) => ({ key: t.key, text: t.prompt })) }),
