@@ -32,6 +32,10 @@ export const BACKEND_DEFAULTS: Record<Backend, Partial<RunConfig> & { checkpoint
     window: 2,
     template: "compact",
     corpus: { ...D.corpus, minWords: 20, maxWords: 60 },
+    // The regime that keeps a tiny model's game learning (README, "A regime that keeps learning"):
+    // the paper's Words variant, and a generator that can only copy paragraph text.
+    maskMode: "words",
+    spanDecoding: "copy",
     checkpointEvery: 5,
   },
 };
