@@ -31,6 +31,12 @@ export interface SessionOptions {
   /** Writes ORT's chrome-trace profile to `<prefix>_<date>.json` when the session ends. */
   readonly profilePrefix?: string;
   readonly cudaDeviceId?: number;
+  /**
+   * ORT's CPU memory arena (default on). Off, a session returns its activations after each run
+   * instead of keeping its peak for good: for large shape buckets (a GRPO step over 64 × 512
+   * tokens holds gigabytes of logits and their gradients) kept arenas add up across buckets.
+   */
+  readonly memArena?: boolean;
 }
 
 /** Fixed so recordings replay bit-exactly on machines with other core counts. */
@@ -88,7 +94,7 @@ export class EngineSession {
     const o: ort.InferenceSession.SessionOptions = {
       executionProviders: device === "cuda" ? [{ name: "cuda", deviceId: options.cudaDeviceId ?? 0 }] : ["cpu"],
       graphOptimizationLevel: options.optimization ?? "all",
-      enableCpuMemArena: true,
+      enableCpuMemArena: options.memArena ?? true,
       enableMemPattern: true,
     };
     const threads = options.threads ?? (options.deterministic ? DETERMINISTIC_THREADS : undefined);

@@ -135,7 +135,8 @@ export class LmTrainer {
       const [batch, length] = bucketShape(key);
       return grpoLossBuilder(this.cfg, (g, p) => this.weightsFor(g, p), { batch, length, temperature: this.opts.temperature });
     };
-    this.trainer = new Trainer(this.layout, optimizer, lossFor, initial, opts.session ?? {}, this.dtype);
+    // One train session per [batch, length] bucket: without the arena each frees its step's activations (README, memory).
+    this.trainer = new Trainer(this.layout, optimizer, lossFor, initial, { ...opts.session, memArena: false }, this.dtype);
   }
 
   // The buffers live in the engine Trainer; snapshots read and restore them here.
