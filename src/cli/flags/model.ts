@@ -7,7 +7,7 @@ import { groupStr } from "./group.ts";
 export type ModelFolder = Pick<ModelRunConfig, "dir">;
 
 export const MODEL_FLAGS: readonly FlagSpec[] = [
-  { name: "model", type: "path", default: DEFAULT_RUN_CONFIG.model.dir, help: "Hugging Face model folder: config.json, model.safetensors[.index.json], tokenizer.json (Llama/Qwen3 family)" },
+  { name: "model", type: "path", default: DEFAULT_RUN_CONFIG.model.dir, help: "Hugging Face model folder: config.json, model.safetensors[.index.json], tokenizer.json (Llama/Qwen3 family); a task may ship its own default (azr: fixtures/python-model)" },
 ];
 
 /**
