@@ -5,6 +5,20 @@
 
 import type { CellPaths } from "./cell-state.ts";
 import { BASE, type Cell, type StudyPlan } from "./plan.ts";
+import { resolve } from "node:path";
+import { DEFAULT_RUN_CONFIG } from "../runtime/config.ts";
+import { PROJECT_ROOT } from "../runtime/paths.ts";
+import { taskNamed } from "../tasks/registry.ts";
+
+/**
+ * --model for a cell's run: the study's model, except that a task shipping its own default model
+ * (Absolute Zero: fixtures/python-model) keeps it when the study's is the shipped default.
+ */
+function modelArgs(model: string, method: string): string[] {
+  const own = taskNamed(method).runDefaults?.modelDir;
+  const isDefault = resolve(model) === resolve(PROJECT_ROOT, DEFAULT_RUN_CONFIG.model.dir);
+  return own && isDefault ? [] : ["--model", model];
+}
 
 function corpusFlags(plan: StudyPlan): string[] {
   const t = plan.train;
@@ -19,7 +33,7 @@ export function trainArgs(plan: StudyPlan, cell: Cell, runsDir: string): string[
     "--seed", String(cell.seed),
     "--run", cell.name,
     "--runs-dir", runsDir,
-    "--model", t.model,
+    ...modelArgs(t.model, cell.method),
     "--steps", String(t.steps),
     ...(t.passages === null ? [] : ["--passages", String(t.passages)]),
     ...corpusFlags(plan),

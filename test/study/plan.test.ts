@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { decideCell, type CellObservation } from "../../src/study/cell-state.ts";
 import { evalArgs, trainArgs } from "../../src/study/commands.ts";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../../src/runtime/paths.ts";
 import { cellsOf, checkExtraTrainFlags, defaultLastSteps, parseMethods, parseSeeds, planDifference, type StudyPlan } from "../../src/study/plan.ts";
 
 const TASKS = ["pretrainzero", "random-span", "next-token"];
@@ -72,6 +74,14 @@ describe("the plan", () => {
     expect(train.slice(0, 9)).toEqual(["train", "--task", "random-span", "--seed", "1", "--run", "random-span-s1", "--runs-dir", "/s/runs"]);
     expect(train).toContain("--passages");
     expect(train.slice(-3)).toEqual(["--lr", "1e-5", "--json"]);
+  });
+
+  test("a task with its own default model keeps it when the study uses the shipped default; an explicit model wins", () => {
+    const azr = { name: "azr-s1", method: "azr", seed: 1 };
+    const shipped = { ...PLAN, train: { ...PLAN.train, model: join(PROJECT_ROOT, "fixtures/default-model") } };
+    expect(trainArgs(shipped, azr, "/s/runs")).not.toContain("--model");
+    expect(trainArgs(shipped, { name: "pz-s1", method: "pretrainzero", seed: 1 }, "/s/runs")).toContain("--model");
+    expect(trainArgs(PLAN, azr, "/s/runs")).toEqual(expect.arrayContaining(["--model", "/m"]));
   });
 });
 
