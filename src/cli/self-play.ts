@@ -90,9 +90,16 @@ async function runProbe(dir: string, config: RunConfig, passages: number, say: (
     say(`probe: skipped (only for model runs whose generator trains: ${PROBE_TASKS.join(", ")} with a trained generator)`);
     return;
   }
-  const rows = await probeRun(dir, { passages, samples: 2 }, (p) => {
-    if (p.kind === "warning") console.error(`warning: ${p.message}`);
-  });
+  let rows: Awaited<ReturnType<typeof probeRun>>;
+  try {
+    rows = await probeRun(dir, { passages, samples: 2 }, (p) => {
+      if (p.kind === "warning") console.error(`warning: ${p.message}`);
+    });
+  } catch (e) {
+    // The run itself finished: a probe that cannot run is a warning, and `bun run probe` can retry it.
+    console.error(`warning: probe: ${(e as Error).message.split("\n")[0]}; retry with bun run probe ${dir}`);
+    return;
+  }
   const fmt = (x: number | null | undefined) => (typeof x === "number" ? x.toFixed(3) : "-");
   const first = rows[0];
   const last = rows.at(-1);

@@ -18,6 +18,7 @@ import { decodeValue } from "../protocol/codec.ts";
 import { readCheckpoint } from "../runtime/checkpoint.ts";
 import type { RunConfig } from "../runtime/config.ts";
 import { rng } from "../runtime/rng.ts";
+import { taskOf } from "../tasks/registry.ts";
 import { openRunDir, readSavedRun } from "../runtime/run-dir.ts";
 import { maskOptionsOf, spanWordCount } from "../tasks/pretrainzero/mask.ts";
 import { generatorPrompt, predictorPrompt } from "../tasks/pretrainzero/prompts.ts";
@@ -81,6 +82,7 @@ function settingsOf(config: RunConfig, o: ProbeOptions): Record<string, unknown>
     corpus: config.corpus,
     template: config.template,
     mask: maskOptionsOf(config),
+    spanDecoding: config.spanDecoding ?? "free",
     base: m.dir,
     sampling: { temperature: m.temperature, topP: m.topP, topK: m.topK, maxNewTokens: m.maxNewTokens, stopStrings: m.stopStrings },
   };
@@ -105,8 +107,12 @@ interface Mask {
 /** The policy's masks of every probe passage: sampled as training samples them, parsed and checked as the generator does. */
 async function writeMasks(policy: LoadedModel, config: RunConfig, passages: readonly string[], o: ProbeOptions): Promise<{ masks: Mask[]; sampled: number }> {
   const m = config.model;
+  const task = taskOf(config);
   const requests = passages.flatMap((p, j) => {
-    const prompt = policy.tokenizer.encode(generatorPrompt(p, config.template));
+    const text = generatorPrompt(p, config.template);
+    const prompt = policy.tokenizer.encode(text);
+    // The run's decoding constraint (--span-decoding copy), exactly as the learner applies it.
+    const accept = task.decodingConstraint?.(config, "generator", text);
     return Array.from({ length: o.samples }, (_, i) => ({
       prompt,
       maxNewTokens: m.maxNewTokens.generator,
@@ -115,6 +121,7 @@ async function writeMasks(policy: LoadedModel, config: RunConfig, passages: read
       topK: m.topK,
       stopStrings: m.stopStrings,
       rng: { seed: o.seed, step: 0, role: "probe-generator", item: `p${j}`, sample: i },
+      ...(accept ? { accept } : {}),
     }));
   });
   const texts: string[] = [];

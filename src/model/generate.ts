@@ -155,22 +155,33 @@ export interface GeneratorOptions {
 
 /** Batched KV-cache generation over one set of weights. */
 export class Generator {
-  private tokenTexts?: string[];
+  /** Each id's text alone; null where the tokenizer has no such id (a vocabulary padded past it). */
+  private tokenTexts?: (string | null)[];
   private truncated?: Float32Array;
 
   /** Draws from the row restricted to tokens r.accept allows; the log-prob and entropy are the whole row's. */
   private constrainedPick(row: FloatArray, r: GenerateRequest, sofar: readonly number[], uniform: () => number, scratch: SamplerScratch) {
     const V = row.length;
-    this.tokenTexts ??= Array.from({ length: V }, (_, t) => this.decode!([t]));
+    this.tokenTexts ??= Array.from({ length: V }, (_, t) => {
+      try {
+        return this.decode!([t]);
+      } catch {
+        return null;
+      }
+    });
     if (this.truncated?.length !== V) this.truncated = new Float32Array(V);
     const text = this.decode!(sofar);
     let allowed = 0;
     for (let t = 0; t < V; t++) {
-      const ok = r.stopTokenIds?.includes(t) || r.accept!(text + this.tokenTexts[t]!);
+      const piece = this.tokenTexts[t];
+      // A piece that is part of a character (byte-level BPE) is never allowed: its text cannot be
+      // checked alone. So a span cannot copy such a character (README, "A regime that keeps learning").
+      const ok = r.stopTokenIds?.includes(t) || (piece !== null && !piece.includes("\uFFFD") && r.accept!(text + piece));
       this.truncated[t] = ok ? row[t]! : -Infinity;
       if (ok) allowed++;
     }
-    // Nothing allowed (no stop token either): decode freely rather than fail the request.
+    // Stop tokens are always allowed, so a span with no allowed continuation ends the completion;
+    // only a request without stop tokens can find nothing allowed, and then decodes freely.
     const token = sampleToken(allowed > 0 ? this.truncated : row, r, uniform, scratch).token;
     return { token, ...policyScore(row, token, r.temperature) };
   }

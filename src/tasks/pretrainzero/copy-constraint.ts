@@ -33,6 +33,8 @@ export function copyConstraint(passage: string): (text: string) => boolean {
     if (open < 0) return true;
     const inside = text.slice(open + OPEN.length);
     const close = inside.indexOf("}");
+    // Braces and backslashes stay out of a span: parseMask balances and escapes them (braced.ts).
+    if (/[{\\]/.test(close < 0 ? inside : inside.slice(0, close))) return false;
     if (close < 0) return inside.length === 0 || (!inside.includes(MASK_TOKEN) && wordStarts(passage, inside).length > 0);
     const span = inside.slice(0, close);
     if (span.trim().length === 0 || inside.slice(close + 1).trim() !== "") return false;

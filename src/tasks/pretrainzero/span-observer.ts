@@ -10,6 +10,9 @@ import { spanFacts, summariseSpans, unmask, type SpanFacts } from "./span-stats.
 /** Names a chosen span's class (e.g. trivial / learnable / noise / other), given its paragraph. */
 export type SpanClassifier = (passage: string, span: string) => string;
 
+/** Every reason a mask family rollout can be rejected: each is logged every step, 0 when absent, so means over steps are right. */
+export const INVALID_REASONS = ["no-mask", "empty", "not-in-passage", "too-frequent", "not-whole-words", "stop-words", "not-entity", "no-span"] as const;
+
 /** "not-in-passage" -> "invalidNotInPassage". */
 export function invalidField(reason: string): string {
   return `invalid${reason.replace(/(^|[-_ ])(\w)/g, (_, _s: string, c: string) => c.toUpperCase())}`;
@@ -66,6 +69,7 @@ export class SpanObserver {
     }
     const out: Record<string, number> = { ...summariseSpans(facts) };
     const rollouts = s.answers.length;
+    for (const why of INVALID_REASONS) out[invalidField(why)] = 0;
     for (const [why, n] of invalid) out[invalidField(why)] = rollouts === 0 ? 0 : n / rollouts;
     if (this.classify) {
       for (const c of this.classify.classes) out[`spanClass${c[0]!.toUpperCase()}${c.slice(1)}`] = facts.length === 0 ? 0 : (classes.get(c) ?? 0) / facts.length;

@@ -29,3 +29,9 @@ describe("the copy constraint lets the generator spell only paragraph text on wo
     test(`${JSON.stringify(text)} -> ${ok ? "allowed" : "refused"}`, () => expect(accept(text)).toBe(ok));
   }
 });
+
+test("braces and backslashes never enter a copied span, where parseMask would read them differently", () => {
+  const accept = copyConstraint("The set x = {a, b} holds two names.");
+  expect(accept(" \\mask{x = {a")).toBe(false);
+  expect(accept(" \\mask{two names}")).toBe(true);
+});

@@ -40,7 +40,7 @@ describe("the span observer summarises each step's masks, whatever order they ar
       const o = new SpanObserver({ classes: ["noise", "other"], of: (_p, span) => (span === "capital" ? "noise" : "other") });
       for (const m of order) o.see(m);
       const out = o.take(3);
-      expect(out).toMatchObject({ spanCount: 2, spanStopFrac: 0.5, spanUniqueFrac: 1, invalidNotInPassage: 1 / 3, spanClassNoise: 0.5, spanClassOther: 0.5 });
+      expect(out).toMatchObject({ spanCount: 2, spanStopFrac: 0.5, spanUniqueFrac: 1, invalidNotInPassage: 1 / 3, invalidStopWords: 0, spanClassNoise: 0.5, spanClassOther: 0.5 });
       expect(o.take(3)).toEqual({});
     }
   });
