@@ -15,6 +15,9 @@ import { TASK_NAMES } from "../tasks/registry.ts";
 import { TEMPLATE_NAMES } from "../tasks/pretrainzero/prompts.ts";
 import { bool, defineCommand, InputError, int, optInt, optStr, str, type ParsedArgs } from "./args.ts";
 import { CORPUS_FLAGS, MODEL_FLAGS, pickFlags, readCorpus, readModel, withDefaults } from "./flags/index.ts";
+import { parseArgs } from "./args.ts";
+import { resolveRunConfig } from "./run-config.ts";
+import { trainCommand } from "./train.ts";
 
 const DEFAULT_JOBS = Math.max(1, Math.floor(availableParallelism() / 2));
 
@@ -34,6 +37,9 @@ function buildPlan(args: ParsedArgs): StudyPlan {
   const corpus = readCorpus(args);
   const extra = args.positionals;
   checkExtraTrainFlags(extra);
+  // Parsed as train would, so a typo fails here, before the folder records a plan no cell can run.
+  const parsed = parseArgs(trainCommand.spec, extra);
+  if (parsed !== "help") resolveRunConfig(parsed, "model");
   const passages = pick(args, "passages", optInt(args, "passages") ?? null);
   return {
     methods: parseMethods(pick(args, "methods", str(args, "methods")), TASK_NAMES),

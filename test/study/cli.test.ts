@@ -44,6 +44,12 @@ test("a train flag the study sets is refused after --", () => {
   refused(study("--out", join(dir, "c"), "--", "--seed", "3"), /^error: --seed after -- is set by the study/);
 });
 
+test("a bad train flag after -- is refused before the folder records a plan", () => {
+  const out = join(dir, "typo");
+  refused(study("--out", out, "--", "--lr", "abc"), /^error: --lr must be a number/);
+  expect(existsSync(out)).toBe(false);
+});
+
 test("a study folder that holds another plan is refused, naming the difference", () => {
   const out = join(dir, "d");
   mkdirSync(out);
