@@ -30,6 +30,8 @@ export function rptOptions(config: RunConfig): RptOptions {
 
 export const RPT: Task = {
   ...MASK_TASK_BASE,
+  // Its "masks" carry a context to continue, not a masked paragraph: span statistics do not apply.
+  observer: undefined,
   name: "rpt",
   summary: "RPT: reason about the next token at high-entropy positions; reward 1 when the answer is a token-aligned prefix of the text that follows; only the predictor trains",
   defaults: DEFAULTS,
