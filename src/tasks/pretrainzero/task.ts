@@ -54,7 +54,22 @@ export function pretrainZeroScorer(config: RunConfig): MaskScorer {
 async function spanObserver(config: RunConfig): Promise<SpanObserver> {
   const { loadSpanClasses, classifySpan, SPAN_LABELS } = await import("../../data/controlled/classify.ts");
   const classes = loadSpanClasses(config.corpus.path);
-  return new SpanObserver(classes ? { classes: SPAN_LABELS, of: (passage, span) => classifySpan(classes, passage, span) } : undefined);
+  if (!classes) return new SpanObserver();
+  // A next-token cut hides the span and drops what follows it: its paragraph is found by prefix.
+  const { trainPassages } = await import("../../data/train-passages.ts");
+  const firstWord = (t: string) => t.slice(0, t.search(/\s|$/));
+  const byFirstWord = new Map<string, string[]>();
+  for (const t of await trainPassages(config)) byFirstWord.set(firstWord(t), [...(byFirstWord.get(firstWord(t)) ?? []), t]);
+  const of = (passage: string, span: string): string => {
+    const label = classifySpan(classes, passage, span);
+    if (label !== "unknown") return label;
+    // The cut's text up to the span (the span itself lost its edge punctuation, "(VCC)" -> "VCC").
+    const head = passage.endsWith(span) ? passage.slice(0, passage.length - span.length) : passage;
+    // A cut after the first few words can match several paragraphs: the first is taken.
+    const whole = byFirstWord.get(firstWord(passage))?.find((t) => t.startsWith(head));
+    return whole === undefined ? label : classifySpan(classes, whole, span);
+  };
+  return new SpanObserver({ classes: SPAN_LABELS, of });
 }
 
 /** The mask family's shared declarations; a task overrides what differs. */
