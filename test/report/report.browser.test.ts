@@ -104,9 +104,10 @@ test.skipIf(!HAVE_CHROMIUM)("metrics no run recorded say 'not recorded', and par
   expect(await kl.getAttribute("data-recorded")).toBe("no");
   expect(await kl.locator("canvas").count()).toBe(0);
   expect(await kl.textContent()).toContain("not recorded");
-  const entropy = page.locator("#chart-entropy");
-  expect(await entropy.getAttribute("data-series")).toBe("1");
-  expect(await entropy.locator(".note").textContent()).toBe("not recorded in: sim");
+  // The simulator records entropies now, but no learning rate.
+  const lr = page.locator("#chart-lr");
+  expect(await lr.getAttribute("data-series")).toBe("1");
+  expect(await lr.locator(".note").textContent()).toBe("not recorded in: sim");
   // The step-time breakdown: one series per time…S field, one colour each.
   const time = page.locator("#chart-step-time");
   expect(await time.locator(".u-legend .u-series .u-label").allTextContents()).toEqual(["step", "model · timeSampleS", "model · timeTrainS", "model · timeWireS"]);
