@@ -4,7 +4,7 @@
 
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { nanoid } from "nanoid";
+import { customAlphabet, nanoid } from "nanoid";
 import { runConfigFrom, type RunConfig } from "./config.ts";
 
 export interface RunDir {
@@ -30,10 +30,16 @@ export interface SavedRun {
 
 const runError = (message: string): Error => Object.assign(new Error(message), { exitCode: 2 });
 
-/** A name from the command and the wall clock; the clock names the folder, it never enters a result. */
+/** Six lowercase letters or digits: two runs started in the same second still get different folders. */
+const runSuffix = customAlphabet("0123456789abcdefghijklmnopqrstuvwxyz", 6);
+
+/**
+ * A name from the command, the wall clock and a random suffix; the clock and the suffix name the
+ * folder only, they never enter a result.
+ */
 export function defaultRunName(command: string, now = new Date()): string {
   const p = (n: number) => String(n).padStart(2, "0");
-  return `${command}-${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  return `${command}-${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}-${runSuffix()}`;
 }
 
 /** Checks that `root` can hold run folders (it may not exist yet), without creating anything. */
