@@ -9,20 +9,19 @@
  *   tokenizer_config.json is reported, not re-applied.
  * - `decode` does not "clean up tokenization spaces" unless tokenizer_config.json asks for it
  *   (transformers' current default), so byte-level tokenizers round-trip text exactly.
- * - Chat templates are Jinja programs and the library has no Jinja renderer. The template string
- *   is kept (`chatTemplate`); `applyChatTemplate` renders plain ChatML
- *   (`<|im_start|>role\ncontent<|im_end|>\n`, Qwen's format) when the template is ChatML, and
- *   refuses other templates with a clear error. It does not add Qwen3's `<think>` handling.
+ * - The chat template is tokenizer_config.json's `chat_template` (a string, or the "default" of a
+ *   list of named templates), else a `chat_template.jinja` beside it (where newer transformers
+ *   saves it). `applyChatTemplate` renders it with Jinja as transformers does (chat-template.ts).
+ *   Its text already holds the template's special tokens (Llama 3's BOS): encode it with
+ *   `addSpecialTokens: false`, as transformers' `apply_chat_template(tokenize=True)` does.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
+import { ChatTemplate, type ChatMessage, type ChatTemplateOptions } from "./chat-template.ts";
 import { ModelError } from "./hf-config.ts";
 
-export interface ChatMessage {
-  role: string;
-  content: string;
-}
+export type { ChatMessage, ChatTemplateOptions } from "./chat-template.ts";
 
 export interface EncodeOptions {
   /** Apply the post-processor's special tokens (BOS/EOS templates). Default true, as in HF. */
@@ -73,16 +72,20 @@ export class TextTokenizer {
   readonly unkId: number | null;
   /** tokenizer_config.json's add_bos_token (null when absent). Informational: see module comment. */
   readonly addBosToken: boolean | null;
-  /** The raw Jinja chat template, when tokenizer_config.json has one (string form only). */
+  /** The raw Jinja chat template, when the folder has one (see the module comment). */
   readonly chatTemplate: string | null;
+  /** The file the chat template came from, for errors. */
+  readonly chatTemplateFile: string | null;
   /** Added tokens marked special, content → id. */
   readonly specialTokens: ReadonlyMap<string, number>;
 
   private readonly tok: Tokenizer;
   private readonly cleanUpSpaces: boolean;
   private readonly source: string;
+  private readonly specialTokenVars: Record<string, unknown>;
+  private parsedTemplate?: ChatTemplate;
 
-  private constructor(tokenizerJson: unknown, tokenizerConfig: Json, source: string) {
+  private constructor(tokenizerJson: unknown, tokenizerConfig: Json, source: string, chatTemplateFile?: { text: string; file: string }) {
     this.source = source;
     if (typeof tokenizerJson !== "object" || tokenizerJson === null || Array.isArray(tokenizerJson)) {
       throw new ModelError(`${source}: tokenizer.json is not a JSON object`);
@@ -123,17 +126,24 @@ export class TextTokenizer {
     [this.unkToken, this.unkId] = idOf("unk_token");
     const ab = tokenizerConfig.add_bos_token;
     this.addBosToken = typeof ab === "boolean" ? ab : null;
-    const ct = tokenizerConfig.chat_template;
-    this.chatTemplate = typeof ct === "string" ? ct : null;
+    const ct = chatTemplateOf(tokenizerConfig.chat_template);
+    this.chatTemplate = ct ?? chatTemplateFile?.text ?? null;
+    this.chatTemplateFile = ct !== null ? `${source}/tokenizer_config.json` : chatTemplateFile ? chatTemplateFile.file : null;
+    // The special-tokens map transformers hands the template: only the tokens that are set.
+    const vars: Record<string, unknown> = {};
+    for (const [k, v] of [["bos_token", this.bosToken], ["eos_token", this.eosToken], ["pad_token", this.padToken], ["unk_token", this.unkToken]] as const) if (v !== null) vars[k] = v;
+    const extra = tokenizerConfig.additional_special_tokens;
+    if (Array.isArray(extra)) vars.additional_special_tokens = extra.map(tokenContent).filter((t) => t !== null);
+    this.specialTokenVars = vars;
     this.cleanUpSpaces = tokenizerConfig.clean_up_tokenization_spaces === true;
   }
 
   /** From already-parsed tokenizer.json and (optional) tokenizer_config.json objects. */
-  static fromJson(tokenizerJson: unknown, tokenizerConfig: unknown = {}, source = "tokenizer"): TextTokenizer {
+  static fromJson(tokenizerJson: unknown, tokenizerConfig: unknown = {}, source = "tokenizer", chatTemplateFile?: { text: string; file: string }): TextTokenizer {
     if (typeof tokenizerConfig !== "object" || tokenizerConfig === null || Array.isArray(tokenizerConfig)) {
       throw new ModelError(`${source}: tokenizer_config.json is not a JSON object`);
     }
-    return new TextTokenizer(tokenizerJson, tokenizerConfig as Json, source);
+    return new TextTokenizer(tokenizerJson, tokenizerConfig as Json, source, chatTemplateFile);
   }
 
   /** Loads `<dir>/tokenizer.json` and, if present, `<dir>/tokenizer_config.json`. */
@@ -144,7 +154,9 @@ export class TextTokenizer {
     }
     const tc = join(dir, "tokenizer_config.json");
     const config = existsSync(tc) ? readJson(tc, "tokenizer_config.json") : {};
-    return TextTokenizer.fromJson(readJson(tj, "tokenizer.json"), config, dir);
+    const jinja = join(dir, "chat_template.jinja");
+    const templateFile = existsSync(jinja) ? { text: readFileSync(jinja, "utf8"), file: jinja } : undefined;
+    return TextTokenizer.fromJson(readJson(tj, "tokenizer.json"), config, dir, templateFile);
   }
 
   encode(text: string, opts: EncodeOptions = {}): number[] {
@@ -179,20 +191,24 @@ export class TextTokenizer {
   }
 
   /**
-   * Renders a conversation as text, ChatML only (see the module comment). With
-   * `addGenerationPrompt`, ends with the opening of an assistant turn.
+   * Renders a conversation with the model's chat template, as transformers' `apply_chat_template`
+   * (see chat-template.ts). With `addGenerationPrompt`, ends with the opening of an assistant turn.
    */
-  applyChatTemplate(messages: readonly ChatMessage[], opts: { addGenerationPrompt?: boolean } = {}): string {
+  applyChatTemplate(messages: readonly ChatMessage[], opts: ChatTemplateOptions = {}): string {
     if (this.chatTemplate === null) {
       throw new ModelError(`${this.source}: tokenizer_config.json has no chat_template; use plain text prompts for this model`);
     }
-    const isChatMl = this.chatTemplate.includes("<|im_start|>") && this.tokenToId("<|im_start|>") !== undefined && this.tokenToId("<|im_end|>") !== undefined;
-    if (!isChatMl) {
-      throw new ModelError(`${this.source}: chat_template is not ChatML; accepted: ChatML templates (<|im_start|>/<|im_end|>), as no Jinja renderer is bundled`);
-    }
-    let out = "";
-    for (const m of messages) out += `<|im_start|>${m.role}\n${m.content}<|im_end|>\n`;
-    if (opts.addGenerationPrompt) out += "<|im_start|>assistant\n";
-    return out;
+    this.parsedTemplate ??= new ChatTemplate(this.chatTemplate, this.chatTemplateFile!);
+    return this.parsedTemplate.render(messages, this.specialTokenVars, opts);
   }
+}
+
+/** tokenizer_config.json's chat_template: a string, or the "default" of a list of named templates. */
+function chatTemplateOf(v: unknown): string | null {
+  if (typeof v === "string") return v;
+  if (Array.isArray(v)) {
+    const named = v.find((t) => typeof t === "object" && t !== null && (t as Json).name === "default" && typeof (t as Json).template === "string");
+    if (named) return (named as Json).template as string;
+  }
+  return null;
 }
