@@ -15,6 +15,8 @@ import { type WeightBinding, decoderForward, lmHead } from "./decoder.ts";
 import { type DecoderConfig, ModelError } from "./hf-config.ts";
 import { LM_IO, bucket, lmInputs } from "./logprobs.ts";
 import { type SamplingParams, SamplerScratch, policyScore, sampleToken, validateSampling } from "./sampler.ts";
+import { BracedEndScanner, firstBracedEnd } from "../tasks/pretrainzero/braced.ts";
+import { IncrementalDecoder } from "./incremental-decode.ts";
 
 export interface GenerateRequest extends SamplingParams {
   readonly prompt: readonly number[];
@@ -23,6 +25,12 @@ export interface GenerateRequest extends SamplingParams {
   readonly stopTokenIds?: readonly number[];
   /** Generation ends once the decoded text contains one of these; `text` is cut before it. */
   readonly stopStrings?: readonly string[];
+  /**
+   * Generation ends right after the brace closing the completion's first `\<command>{...}`
+   * (braces balanced, `\{` and `\}` not counted; e.g. "boxed"): a reasoning completion ends with
+   * its answer, never at a newline. `text` ends with that brace; `tokens` keep the last token whole.
+   */
+  readonly stopAfterBraced?: string;
   /** Counter-based RNG key: equal keys give equal samples (deterministic sessions). */
   readonly rng?: RngKey;
   /**
@@ -251,6 +259,8 @@ export class Generator {
     const done = requests.map(() => false);
     const finish: ("stop" | "length")[] = requests.map(() => "length");
     const stopTexts: (string | undefined)[] = requests.map(() => undefined);
+    // The braced-answer rule reads only each new token's text (no re-decoding of the whole completion).
+    const braced = requests.map((r) => (r.stopAfterBraced && this.decode ? { scan: new BracedEndScanner(r.stopAfterBraced), text: new IncrementalDecoder(this.decode) } : undefined));
     const scratch = new SamplerScratch(cfg.vocabSize);
     const V = cfg.vocabSize;
     let steps = 0;
@@ -287,6 +297,15 @@ export class Generator {
             finish[b] = "stop";
             stopTexts[b] = text.slice(0, cut);
           }
+        }
+        const br = braced[b];
+        if (!done[b] && br && br.scan.push(br.text.push(pick.token)) >= 0) {
+          done[b] = true;
+          finish[b] = "stop";
+          // Cut the whole completion's text (not the pieces) after the brace; the pieces agree with it by construction.
+          const text = this.decode!(tokens[b]);
+          const end = firstBracedEnd(text, r.stopAfterBraced!);
+          stopTexts[b] = end >= 0 ? text.slice(0, end) : text;
         }
         if (!done[b] && tokens[b].length >= r.maxNewTokens) done[b] = true;
       }
