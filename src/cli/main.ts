@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   probe: async () => (await import("./probe.ts")).probeCommand,
   "exec-check": async () => (await import("./exec-check.ts")).execCheckCommand,
   study: async () => (await import("./study.ts")).studyCommand,
+  export: async () => (await import("./export.ts")).exportCommand,
 };
 
 function usage(): string {
@@ -36,6 +37,7 @@ function usage(): string {
     "  report     write one self-contained report.html with charts over steps for one or more runs",
     "  bench      measure the learner's compute engine",
     "  bench-wire measure message latency and throughput between actor workers",
+    "  export     a trained run or checkpoint as a Hugging Face model folder (or PEFT adapter folder)",
     "  score      log-probs of a token sequence under a Hugging Face model folder (JSON)",
     "  lm-pretrain  next-token pretraining of the small default model on the embedded corpus",
     "  corpus     inspect a corpus: documents, passages, what was skipped and why",

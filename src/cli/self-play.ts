@@ -196,7 +196,9 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
     observe: observer ? (env) => observer.see(env.msg) : undefined,
     onCheckpoint: (actor, step, state) => {
       const last = step >= Math.min(config.steps, stopAfter ?? Infinity);
-      if (checkpointEvery <= 0 || !(step % checkpointEvery === 0 || last)) return;
+      // A model run always checkpoints its last step: its final/ model folder is exported from it.
+      const final = config.backend === "model" && step >= config.steps;
+      if (!final && (checkpointEvery <= 0 || !(step % checkpointEvery === 0 || last))) return;
       const held = heldCheckpoints.get(step) ?? {};
       held[actor] = state;
       heldCheckpoints.set(step, held);
@@ -252,6 +254,7 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
   progress.done();
   const seconds = (performance.now() - t0) / 1000;
   const finished = fromStep + outcome.steps >= config.steps;
+  if (finished && config.backend === "model") (await import("../model/export.ts")).writeFinalModelOrWarn(runDir.path, say);
   const probePassages = (args.flags.probe as number | undefined) ?? 0;
   if (probePassages > 0 && finished) await runProbe(runDir.path, config, probePassages, say);
   const episodes = stepsDone * episodesPer;
