@@ -13,19 +13,18 @@
  * What a checkpoint holds is read only through `checkpointWeights` (the trained tensors by name):
  * the rest of this file does not depend on the checkpoint format.
  */
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { closeSync, copyFileSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { ParamLayout } from "../engine/params.ts";
 import { decodeValue } from "../protocol/codec.ts";
-import { readCheckpoint } from "../runtime/checkpoint.ts";
 import type { RunConfig } from "../runtime/config.ts";
-import { newestUsableCheckpoint } from "../runtime/resume.ts";
 import { openRunDir, readSavedRun } from "../runtime/run-dir.ts";
 import { decoderParamSpecs, decoderTensorSpecs } from "./decoder.ts";
 import { type DecoderConfig, ModelError, type TorchDtype, loadDecoderConfig } from "./hf-config.ts";
 import { type LoraConfig, type LoraTarget, loraAName, loraBName, loraParamSpecs } from "./lora.ts";
 import { writePeftAdapters } from "./peft.ts";
-import { type SafetensorsDtype, encodeFromF32, openModelWeights } from "./safetensors.ts";
+import { type SafetensorsDtype, encodeFromF32, openCheckpoint, openModelWeights } from "./safetensors.ts";
 
 /** transformers' default `max_shard_size` ("5GB" = 5·10⁹ bytes). */
 export const DEFAULT_MAX_SHARD_BYTES = 5_000_000_000;
@@ -66,36 +65,96 @@ export function runLora(run: RunConfig): LoraConfig | null {
   return l ? { rank: l.rank, alpha: l.alpha, ...(l.targets ? { targets: l.targets as LoraTarget[] } : {}) } : null;
 }
 
-const SNAPSHOT_MAGIC = "sp0-model-snapshot-1";
+/** The learner's trained parameters in a checkpoint folder, as safetensors (HF or PEFT names). */
+export const PARAMS_FILE = "learner/params.safetensors";
+/** Checkpoints written before the learner's tensors went to their own files. */
+const LEGACY_LEARNER = "learner.bin";
+const LEGACY_MAGIC = "sp0-model-snapshot-1";
+
+interface ManifestEntry {
+  sha256: string;
+  bytes: number;
+}
+
+function readManifest(ckpt: string): { step: number; files: Record<string, ManifestEntry> } {
+  const path = join(ckpt, "manifest.json");
+  if (!existsSync(path)) throw new ModelError(`checkpoint ${ckpt} has no manifest.json: it is incomplete or not a checkpoint`);
+  let m: { step?: unknown; files?: unknown };
+  try {
+    m = JSON.parse(readFileSync(path, "utf8")) as typeof m;
+  } catch (e) {
+    throw new ModelError(`checkpoint ${ckpt}: manifest.json is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof m.step !== "number" || typeof m.files !== "object" || m.files === null) throw new ModelError(`checkpoint ${ckpt}: manifest.json lists no step and files`);
+  return { step: m.step, files: m.files as Record<string, ManifestEntry> };
+}
+
+/** Checks a file's size and sha256 against the manifest, hashing it in chunks (never whole in memory). */
+function verifyFile(ckpt: string, name: string, want: ManifestEntry): void {
+  const file = join(ckpt, name);
+  if (!existsSync(file)) throw new ModelError(`checkpoint ${ckpt}: file ${name} is missing`);
+  const fd = openSync(file, "r");
+  try {
+    const size = fstatSync(fd).size;
+    if (size !== want.bytes) throw new ModelError(`checkpoint ${ckpt}: file ${name} has ${size} bytes, manifest says ${want.bytes}`);
+    const hash = createHash("sha256");
+    const chunk = new Uint8Array(Math.min(size, 64 << 20) || 1);
+    for (let at = 0; at < size; ) {
+      const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - at), at);
+      if (n <= 0) throw new ModelError(`checkpoint ${ckpt}: file ${name} ends early`);
+      hash.update(chunk.subarray(0, n));
+      at += n;
+    }
+    if (hash.digest("hex") !== want.sha256) throw new ModelError(`checkpoint ${ckpt}: file ${name} is corrupted (sha256 mismatch)`);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
- * The trained weights in checkpoint folder `ckpt` of a model run with configuration `run`. The
- * learner's state (learner.bin) holds the model's snapshot: a JSON header, then the flat
- * parameters in the trainer's layout (then Adam's m and v, not needed here).
+ * The trained weights in checkpoint folder `ckpt` of a model run with configuration `run`,
+ * verified against the checkpoint's manifest. Only the parameters are read, never Adam's state:
+ * from `learner/params.safetensors`, one tensor at a time; or, in checkpoints written before it,
+ * from the model snapshot inside learner.bin (a JSON header, then the flat parameters in the
+ * trainer's layout, then Adam's m and v).
  */
 export function checkpointWeights(ckpt: string, run: RunConfig): TrainedWeights {
   const cfg = loadDecoderConfig(run.model.dir);
   const lora = runLora(run);
-  const layout = new ParamLayout(lora ? loraParamSpecs(cfg, lora) : decoderParamSpecs(cfg));
-  const ck = readCheckpoint(ckpt);
-  const bytes = ck.files["learner.bin"];
-  if (!bytes) throw new ModelError(`checkpoint ${ckpt} has no learner.bin; accepted: a checkpoint of a model run`);
-  const learner = decodeValue(bytes) as { step?: unknown; backend?: unknown };
+  const specs = lora ? loraParamSpecs(cfg, lora) : decoderParamSpecs(cfg);
+  const manifest = readManifest(ckpt);
+  const what = `${run.model.dir}${lora ? ` with LoRA r=${lora.rank}` : ""}`;
+  const params = manifest.files[PARAMS_FILE];
+  if (params) {
+    verifyFile(ckpt, PARAMS_FILE, params);
+    const expected = new Map(specs.map((s) => [s.name, [...s.shape]]));
+    let st: ReturnType<typeof openCheckpoint>;
+    try {
+      st = openCheckpoint(join(ckpt, PARAMS_FILE), { expected });
+    } catch (e) {
+      throw new ModelError(`checkpoint ${ckpt}: its parameters do not fit ${what}: ${(e as Error).message}`);
+    }
+    return { step: manifest.step, lora, tensors: specs.map((s) => ({ name: s.name, shape: s.shape })), read: (name) => st.readF32(name) };
+  }
+  const legacy = manifest.files[LEGACY_LEARNER];
+  if (!legacy) throw new ModelError(`checkpoint ${ckpt} holds no model parameters (no ${PARAMS_FILE} or ${LEGACY_LEARNER}); accepted: a checkpoint of a model run`);
+  verifyFile(ckpt, LEGACY_LEARNER, legacy);
+  const layout = new ParamLayout(specs);
+  const learner = decodeValue(new Uint8Array(readFileSync(join(ckpt, LEGACY_LEARNER)))) as { backend?: unknown };
   const backend = learner.backend instanceof Uint8Array ? (decodeValue(learner.backend) as { model?: unknown }) : null;
   const snap = backend?.model;
-  if (typeof learner.step !== "number" || !(snap instanceof Uint8Array)) throw new ModelError(`checkpoint ${ckpt}: learner.bin holds no model state; accepted: a checkpoint of a model run`);
-  const view = new DataView(snap.buffer, snap.byteOffset, snap.byteLength);
-  const hl = view.getUint32(0, true);
+  if (!(snap instanceof Uint8Array)) throw new ModelError(`checkpoint ${ckpt}: learner.bin holds no model state; accepted: a checkpoint of a model run`);
+  const hl = new DataView(snap.buffer, snap.byteOffset, snap.byteLength).getUint32(0, true);
   const h = JSON.parse(new TextDecoder().decode(snap.subarray(4, 4 + hl))) as { magic?: string; dtype?: string; total?: number };
-  if (h.magic !== SNAPSHOT_MAGIC || h.total !== layout.total || (h.dtype !== "float32" && h.dtype !== "float64")) {
-    throw new ModelError(`checkpoint ${ckpt}: its model state (${h.total} ${h.dtype} parameters) does not fit ${run.model.dir}${lora ? ` with LoRA r=${lora.rank}` : ""} (${layout.total} parameters)`);
+  if (h.magic !== LEGACY_MAGIC || h.total !== layout.total || (h.dtype !== "float32" && h.dtype !== "float64")) {
+    throw new ModelError(`checkpoint ${ckpt}: its model state (${h.total} ${h.dtype} parameters) does not fit ${what} (${layout.total} parameters)`);
   }
   const width = h.dtype === "float64" ? 8 : 4;
   const start = snap.byteOffset + 4 + hl;
   return {
-    step: learner.step,
+    step: manifest.step,
     lora,
-    tensors: layout.slots.map((s) => ({ name: s.spec.name, shape: s.spec.shape })),
+    tensors: specs.map((s) => ({ name: s.name, shape: s.shape })),
     read(name) {
       const s = layout.slot(name);
       // Copy the slot's bytes: the snapshot's parameters need not be aligned to their width.
@@ -114,15 +173,18 @@ export interface ExportSource {
   config: RunConfig;
   /** The checkpoint folder exported. */
   checkpoint: string;
+  weights: TrainedWeights;
   /** Newer checkpoints passed over, with the reason. */
   skipped: { path: string; reason: string }[];
 }
 
-const isCheckpointDir = (p: string) => /^ckpt-\d{8}$/.test(basename(resolve(p))) || existsSync(join(p, "manifest.json"));
+const CHECKPOINT_NAME = /^ckpt-\d{8}$/;
+const isCheckpointDir = (p: string) => CHECKPOINT_NAME.test(basename(resolve(p))) || existsSync(join(p, "manifest.json"));
 
 /**
- * A run folder (its newest usable checkpoint) or one checkpoint folder of a run. Refuses, in one
- * line, what has nothing to export: no such folder, a simulator run, a run without checkpoints.
+ * A run folder (its newest checkpoint whose parameters verify) or one checkpoint folder of a run.
+ * Refuses, in one line, what has nothing to export: no such folder, a simulator run, a run without
+ * a usable checkpoint.
  */
 export function resolveExportSource(path: string): ExportSource {
   const checkpoint = existsSync(path) && isCheckpointDir(path);
@@ -131,13 +193,20 @@ export function resolveExportSource(path: string): ExportSource {
   const runDir = openRunDir(runPath);
   const config = readSavedRun(runDir).config;
   if (config.backend !== "model") throw new ModelError(`run ${runDir.path} trained the simulator: it has no model to export; accepted: runs of train with --backend model`);
-  if (checkpoint) return { runDir: runDir.path, config, checkpoint: resolve(path), skipped: [] };
-  const { checkpoint: ck, skipped } = newestUsableCheckpoint(join(runDir.path, "checkpoints"), config);
-  if (!ck) {
-    const why = skipped.length ? `none of its ${skipped.length} checkpoints is usable (${skipped[0]!.reason})` : "it has no checkpoint (train writes one every --checkpoint-every steps and at the end)";
-    throw new ModelError(`run ${runDir.path}: nothing to export: ${why}`);
+  if (checkpoint) return { runDir: runDir.path, config, checkpoint: resolve(path), weights: checkpointWeights(resolve(path), config), skipped: [] };
+  const root = join(runDir.path, "checkpoints");
+  const names = existsSync(root) ? readdirSync(root).filter((n) => CHECKPOINT_NAME.test(n)).sort().reverse() : [];
+  const skipped: ExportSource["skipped"] = [];
+  for (const n of names) {
+    const ck = join(root, n);
+    try {
+      return { runDir: runDir.path, config, checkpoint: ck, weights: checkpointWeights(ck, config), skipped };
+    } catch (e) {
+      skipped.push({ path: ck, reason: (e as Error).message.split("\n")[0]! });
+    }
   }
-  return { runDir: runDir.path, config, checkpoint: ck.path, skipped };
+  const why = skipped.length ? `none of its ${skipped.length} checkpoints is usable (${skipped[0]!.reason})` : "it has no checkpoint (train writes one every --checkpoint-every steps and at the end)";
+  throw new ModelError(`run ${runDir.path}: nothing to export: ${why}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -340,7 +409,7 @@ export function exportCheckpoint(src: ExportSource, opts: ExportOptions): Export
     if (readdirSync(out).length > 0 && !opts.force) throw new ModelError(`--out ${opts.out} exists and is not empty; choose another folder, or pass --force to replace it`);
   }
   const cfg = loadDecoderConfig(baseDir);
-  const weights = checkpointWeights(src.checkpoint, src.config);
+  const weights = src.weights;
   const lora = weights.lora;
   const adapterOnly = lora !== null && !opts.mergeLora;
   const dtype: TorchDtype = adapterOnly ? "float32" : !opts.dtype || opts.dtype === "auto" ? cfg.torchDtype : opts.dtype;

@@ -14,7 +14,7 @@ import { openRunDir, readSavedRun } from "../../src/runtime/run-dir.ts";
 import { loadDecoderConfig } from "../../src/model/hf-config.ts";
 import { loadModel, type LoadedModel } from "../../src/model/model.ts";
 import { expectedTensors, bf16ToF32, f32ToBf16, openCheckpoint, readSafetensorsHeader, writeSafetensors } from "../../src/model/safetensors.ts";
-import { parseShardSize } from "../../src/model/export.ts";
+import { PARAMS_FILE, parseShardSize } from "../../src/model/export.ts";
 
 // Worker start-up and ORT session builds take seconds on 2 shared cores.
 setDefaultTimeout(120_000);
@@ -282,6 +282,19 @@ describe("refusals, one line each", () => {
   test("--out that would replace the run folder", () => {
     refused(cli("export", run("f32"), "--out", join(dir, "runs"), "--force"), /would replace the run folder/);
     expect(existsSync(run("f32"))).toBe(true);
+  });
+
+  test("a corrupted newest checkpoint is named and passed over; the one before is exported", () => {
+    cpSync(run("f32"), run("corrupt"), { recursive: true });
+    const ck = ckpt("corrupt", 2);
+    const file = existsSync(join(ck, PARAMS_FILE)) ? join(ck, PARAMS_FILE) : join(ck, "learner.bin");
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 3] ^= 0xff;
+    writeFileSync(file, bytes);
+    const r = cli("export", run("corrupt"), "--out", join(dir, "x6"), "--json");
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/warning: skipping checkpoint .*ckpt-00000002.*sha256 mismatch/);
+    expect(JSON.parse(r.out.trim().split("\n").at(-1)!).step).toBe(1);
   });
 
   test("a bad --max-shard-size", () => {
