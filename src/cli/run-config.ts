@@ -5,8 +5,8 @@
 // configuration, then flags. With a base, only flags the user set apply (a flag's declared
 // default never overrides what the run had).
 
-import { DEFAULT_RUN_CONFIG, type RunConfig } from "../runtime/config.ts";
-import { TEMPLATE_NAMES } from "../tasks/pretrainzero/prompts.ts";
+import { CHAT_TEMPLATE_MODES, DEFAULT_RUN_CONFIG, type RunConfig } from "../runtime/config.ts";
+import { TEMPLATE_NAMES, TEMPLATE_STOP_STRINGS } from "../tasks/pretrainzero/prompts.ts";
 import { REWARD_DESIGNS } from "../tasks/pretrainzero/rewards.ts";
 import { SPAN_FILTERS } from "../tasks/pretrainzero/span-rules.ts";
 import { TASKS, taskNamed, TASK_NAMES } from "../tasks/registry.ts";
@@ -161,8 +161,13 @@ export function resolveRunConfig(parsed: ParsedArgs, backend: Backend, base?: { 
       ...readOptimiser(args, model),
       maxNewTokens: { generator: groupInt(args, "gen-tokens") ?? model.maxNewTokens.generator, predictor: groupInt(args, "pred-tokens") ?? model.maxNewTokens.predictor },
       klCoef: groupNum(args, "kl-coef") ?? model.klCoef,
+      chatTemplate: groupOneOf(args, "chat-template", CHAT_TEMPLATE_MODES) ?? model.chatTemplate,
     },
   };
+  // Stop strings follow a template the flags (or another task) change, unless the task has its own:
+  // the paper's reasoning spans lines, so its completions end at EOS or after the braced answer (Task.answerStop).
+  const retemplated = config.template !== s.template || (base !== undefined && !sameTask);
+  if (retemplated && task.runDefaults?.stopStrings === undefined) config.model.stopStrings = [...TEMPLATE_STOP_STRINGS[config.template]];
   if (backend === "sim" && task.simulator !== true) throw new InputError(`--task ${task.name} needs a language model (--backend model); ${task.simulator}`);
   return { config, checkpointEvery: groupInt(args, "checkpoint-every") ?? start.checkpointEvery };
 }

@@ -1,7 +1,7 @@
 // The flags of the self-play commands (train, simulate): the shared groups (src/cli/flags/), the
 // run's own shape, the simulator's, and every registered task's.
 
-import { DEFAULT_RUN_CONFIG } from "../runtime/config.ts";
+import { CHAT_TEMPLATE_MODES, DEFAULT_RUN_CONFIG } from "../runtime/config.ts";
 import { TEMPLATE_NAMES } from "../tasks/pretrainzero/prompts.ts";
 import { REWARD_DESIGNS } from "../tasks/pretrainzero/rewards.ts";
 import { SPAN_FILTERS } from "../tasks/pretrainzero/span-rules.ts";
@@ -64,6 +64,7 @@ export const MODEL_FLAGS: FlagSpec[] = [
   ...SAMPLING_FLAGS,
   { name: "gen-tokens", type: "int", min: 1, help: `max new tokens of a generator rollout (paper: 4096; ${dflt(`${M.maxNewTokens.generator}, or the task's`)})` },
   { name: "pred-tokens", type: "int", min: 1, help: `max new tokens of a predictor rollout (paper: 4096; ${dflt(`${M.maxNewTokens.predictor}, or the task's`)})` },
+  { name: "chat-template", type: "enum", values: CHAT_TEMPLATE_MODES, help: `wrap generator and predictor prompts as a user message in the model's chat template (instruct models): on (the tokenizer must have one), auto (when it has one), off (plain prompts, base models) (${dflt(M.chatTemplate)})` },
   ...OPTIMISER_FLAGS,
   { name: "kl-coef", type: "number", min: 0, default: M.klCoef, help: "weight of a k3 KL penalty against the initial model (paper: none)" },
 ];

@@ -2,10 +2,12 @@
 // masked spans (greedy decoding, the predictor's prompt), and next-token loss on the same passages.
 // The mask set depends only on the passages and the seed, so every model sees the same questions.
 
+import { PromptEncoder } from "../backends/model/prompting.ts";
 import type { LoadedModel } from "../model/model.ts";
+import type { ChatTemplateMode } from "../runtime/config.ts";
 import { rng } from "../runtime/rng.ts";
 import { maskPassage } from "../tasks/pretrainzero/mask.ts";
-import { predictorPrompt, type TemplateName } from "../tasks/pretrainzero/prompts.ts";
+import { answerCommand, predictorPrompt, TEMPLATE_STOP_STRINGS, type TemplateName } from "../tasks/pretrainzero/prompts.ts";
 import { predictorReward } from "../tasks/pretrainzero/rewards.ts";
 
 export interface EvalMask {
@@ -39,7 +41,10 @@ export function evalMaskSet(passages: readonly string[], seed: number): EvalMask
 export interface EvalOptions {
   template: TemplateName;
   maxNewTokens: number;
-  stopStrings: string[];
+  /** Default: the template's (none for the paper's reasoning, a newline for compact). */
+  stopStrings?: string[];
+  /** Prompts in the model's chat template (instruct models); default off. */
+  chatTemplate?: ChatTemplateMode;
   /** Sequences per generate/score call. */
   batch: number;
 }
@@ -56,11 +61,13 @@ export interface EvalResult {
 export async function evaluate(model: LoadedModel, masks: readonly EvalMask[], o: EvalOptions, onProgress?: (done: number) => void): Promise<EvalResult> {
   const t0 = performance.now();
   let solved = 0;
+  const prompts = new PromptEncoder(model.tokenizer, o.chatTemplate ?? "off", model.dir);
+  // As in training: a paper-template answer ends after its \boxed{...}, never at a newline of its reasoning.
+  const answer = answerCommand(o.template, "predictor");
+  const stops = { stopStrings: o.stopStrings ?? [...TEMPLATE_STOP_STRINGS[o.template]], ...(answer ? { stopAfterBraced: answer } : {}) };
   for (let i = 0; i < masks.length; i += o.batch) {
     const chunk = masks.slice(i, i + o.batch);
-    const out = await model.generate(
-      chunk.map((m) => ({ prompt: model.tokenizer.encode(predictorPrompt(m.masked, o.template)), maxNewTokens: o.maxNewTokens, temperature: 0, stopStrings: o.stopStrings })),
-    );
+    const out = await model.generate(chunk.map((m) => ({ prompt: prompts.encode(predictorPrompt(m.masked, o.template)), maxNewTokens: o.maxNewTokens, temperature: 0, ...stops })));
     out.forEach((g, j) => (solved += predictorReward(g.text, chunk[j]!.span)));
     onProgress?.(Math.min(masks.length, i + o.batch));
   }

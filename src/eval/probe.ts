@@ -12,6 +12,7 @@
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ModelBackend } from "../backends/model/backend.ts";
+import { completionStops, PromptEncoder } from "../backends/model/prompting.ts";
 import { loadPassages } from "../data/corpus.ts";
 import { loadModel, type LoadedModel } from "../model/model.ts";
 import { decodeValue } from "../protocol/codec.ts";
@@ -74,6 +75,7 @@ export class ProbeError extends Error {
 /** Everything a row depends on besides the policy: rows computed under other settings are recomputed. */
 function settingsOf(config: RunConfig, o: ProbeOptions): Record<string, unknown> {
   const m = config.model;
+  const answers = (["generator", "predictor"] as const).map((role) => completionStops(config, role).stopAfterBraced);
   return {
     passages: o.passages,
     samples: o.samples,
@@ -85,6 +87,9 @@ function settingsOf(config: RunConfig, o: ProbeOptions): Record<string, unknown>
     spanDecoding: config.spanDecoding ?? "free",
     base: m.dir,
     sampling: { temperature: m.temperature, topP: m.topP, topK: m.topK, maxNewTokens: m.maxNewTokens, stopStrings: m.stopStrings },
+    // Only where set, so rows cached before these settings existed stay valid.
+    ...(m.chatTemplate && m.chatTemplate !== "off" ? { chatTemplate: m.chatTemplate } : {}),
+    ...(answers.some(Boolean) ? { answers } : {}),
   };
 }
 
@@ -108,9 +113,11 @@ interface Mask {
 async function writeMasks(policy: LoadedModel, config: RunConfig, passages: readonly string[], o: ProbeOptions): Promise<{ masks: Mask[]; sampled: number }> {
   const m = config.model;
   const task = taskOf(config);
+  const prompts = new PromptEncoder(policy.tokenizer, m.chatTemplate ?? "off", m.dir);
+  const stops = completionStops(config, "generator");
   const requests = passages.flatMap((p, j) => {
     const text = generatorPrompt(p, config.template);
-    const prompt = policy.tokenizer.encode(text);
+    const prompt = prompts.encode(text);
     // The run's decoding constraint (--span-decoding copy), exactly as the learner applies it.
     const accept = task.decodingConstraint?.(config, "generator", text);
     return Array.from({ length: o.samples }, (_, i) => ({
@@ -119,7 +126,7 @@ async function writeMasks(policy: LoadedModel, config: RunConfig, passages: read
       temperature: m.temperature,
       topP: m.topP,
       topK: m.topK,
-      stopStrings: m.stopStrings,
+      ...stops,
       rng: { seed: o.seed, step: 0, role: "probe-generator", item: `p${j}`, sample: i },
       ...(accept ? { accept } : {}),
     }));
@@ -140,14 +147,16 @@ async function writeMasks(policy: LoadedModel, config: RunConfig, passages: read
 async function solveRate(model: LoadedModel, config: RunConfig, masks: readonly Mask[], batch: number): Promise<number | null> {
   if (masks.length === 0) return null;
   let solved = 0;
+  const prompts = new PromptEncoder(model.tokenizer, config.model.chatTemplate ?? "off", config.model.dir);
+  const stops = completionStops(config, "predictor");
   for (let i = 0; i < masks.length; i += batch) {
     const chunk = masks.slice(i, i + batch);
     const out = await model.generate(
       chunk.map((k) => ({
-        prompt: model.tokenizer.encode(predictorPrompt(k.masked, config.template)),
+        prompt: prompts.encode(predictorPrompt(k.masked, config.template)),
         maxNewTokens: config.model.maxNewTokens.predictor,
         temperature: 0,
-        stopStrings: config.model.stopStrings,
+        ...stops,
       })),
     );
     out.forEach((g, j) => (solved += predictorReward(g.text, chunk[j]!.span)));

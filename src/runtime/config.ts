@@ -18,6 +18,9 @@ export interface FaultPlan {
   kind: "throw" | "exit";
 }
 
+export type ChatTemplateMode = "off" | "on" | "auto";
+export const CHAT_TEMPLATE_MODES: readonly ChatTemplateMode[] = ["off", "on", "auto"];
+
 /** The language model the learner trains (backend "model"). */
 export interface ModelRunConfig {
   /** Hugging Face folder: config.json, model.safetensors, tokenizer.json. */
@@ -34,6 +37,12 @@ export interface ModelRunConfig {
   maxNewTokens: { generator: number; predictor: number };
   /** Generation stops at these strings (and at the model's EOS). */
   stopStrings: string[];
+  /**
+   * Wrap each generator and predictor prompt as a user message in the model's chat template, with
+   * the generation prompt (instruct models): "on" (the tokenizer must have a template), "auto"
+   * (when it has one) or "off" (plain prompts, base models; logs recorded before it read as off).
+   */
+  chatTemplate: ChatTemplateMode;
   schedule: "cosine" | "constant";
   lr: number;
   warmup: number;
@@ -122,6 +131,7 @@ export const DEFAULT_RUN_CONFIG: RunConfig = {
     topK: 0,
     maxNewTokens: { generator: 24, predictor: 16 },
     stopStrings: ["\n"],
+    chatTemplate: "off",
     schedule: "cosine",
     lr: 1e-4,
     warmup: 0,
@@ -142,5 +152,7 @@ export function runConfigFrom(raw: Record<string, unknown>): RunConfig {
   const { azr, ...rest } = raw as Partial<RunConfig> & { azr?: Record<string, FlagValue> };
   const config: RunConfig = { ...DEFAULT_RUN_CONFIG, ...rest };
   if (raw.taskOptions === undefined && azr && config.task === "azr") config.taskOptions = { ...azr };
+  // Logs recorded before chat templates existed prompted the model with plain text.
+  if (config.model && (config.model as Partial<ModelRunConfig>).chatTemplate === undefined) config.model = { ...config.model, chatTemplate: "off" };
   return config;
 }

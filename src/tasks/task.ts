@@ -94,6 +94,12 @@ export interface Task<O extends Record<string, FlagValue> = Record<string, FlagV
   backend?(config: RunConfig): BackendNeeds;
   /** Constrained decoding for a role's prompt (the learner's model backend applies it): which completion texts are allowed. */
   decodingConstraint?(config: RunConfig, role: Role, prompt: string): ((text: string) => boolean) | undefined;
+  /**
+   * The braced answer that ends a role's completion, e.g. "boxed": generation stops right after the
+   * brace closing its first \boxed{...} (src/model/generate.ts stopAfterBraced), so reasoning over
+   * several lines is never cut. Undefined: only the run's stop strings and EOS end it.
+   */
+  answerStop?(config: RunConfig, role: Role): string | undefined;
   /** Metrics the runner derives from each step's messages, beside the learner's (never in the log). */
   observer?(config: RunConfig): StepObserver | Promise<StepObserver>;
   inspector: {

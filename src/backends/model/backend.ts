@@ -15,6 +15,7 @@ import { loadModel, type LoadedModel } from "../../model/model.ts";
 import type { TrainSequence } from "../../model/lm-trainer.ts";
 import { encodeValue, decodeValue } from "../../protocol/codec.ts";
 import { addSampling, completionSampling, emptySampling, withSampling } from "../../runtime/sampling-stats.ts";
+import { completionStops, PromptEncoder } from "./prompting.ts";
 
 export class ModelBackend implements LearnerBackend {
   readonly kind = "model";
@@ -28,11 +29,15 @@ export class ModelBackend implements LearnerBackend {
   /** Exponential moving average of the trainable parameters, when the task scores with it (RLP). */
   private ema: { decay: number; params: Float32Array | Float64Array } | null = null;
 
+  /** Prompts as plain text or in the model's chat template (--chat-template). */
+  private readonly prompts: PromptEncoder;
+
   private constructor(
     readonly model: LoadedModel,
     private readonly run: RunConfig,
     private readonly m: ModelRunConfig,
   ) {
+    this.prompts = new PromptEncoder(model.tokenizer, m.chatTemplate ?? "off", m.dir);
     if (m.klCoef > 0) this.reference = loadModel(m.dir, { device: m.device, deterministic: m.deterministic, scoreTemperature: m.temperature || 1 });
     const decay = taskOf(run).backend?.(run).emaDecay;
     if (decay !== undefined) this.ema = { decay, params: model.parameters() };
@@ -51,7 +56,7 @@ export class ModelBackend implements LearnerBackend {
   }
 
   private promptIds(text: string): number[] {
-    return this.model.tokenizer.encode(text);
+    return this.prompts.encode(text);
   }
 
   async sample(req: SampleRequest, _requestId: string): Promise<SampleResponse["results"]> {
@@ -59,6 +64,8 @@ export class ModelBackend implements LearnerBackend {
     const maxNewTokens = req.role === "generator" ? m.maxNewTokens.generator : m.maxNewTokens.predictor;
     const requests: GenerateRequest[] = [];
     const task = taskOf(this.run);
+    // Stop strings, and the braced answer that ends a reasoning completion (the paper template).
+    const stops = completionStops(this.run, req.role);
     for (const p of req.prompts) {
       const prompt = this.promptIds(p.text);
       const accept = task.decodingConstraint?.(this.run, req.role, p.text);
@@ -69,7 +76,7 @@ export class ModelBackend implements LearnerBackend {
           temperature: m.temperature,
           topP: m.topP,
           topK: m.topK,
-          stopStrings: m.stopStrings,
+          ...stops,
           rng: { seed: this.run.seed, step: req.step, role: req.role, item: p.key, sample: i },
           ...(accept ? { accept } : {}),
         });

@@ -56,6 +56,20 @@ const TEMPLATES: Record<TemplateName, Template> = {
   compact: { genHead: "Text: ", genTail: "\nHide:", predHead: "Text: ", predTail: "\nHidden:" },
 };
 
+/**
+ * The braced answer that ends a completion under a template: the paper's prompts ask for reasoning
+ * over several lines, then \mask{...} (generator) or \boxed{...} (predictor), so a completion ends
+ * after that answer's closing brace (or at EOS). Compact completions are one line: the newline stop
+ * string ends them (TEMPLATE_STOP_STRINGS), as the recorded runs did.
+ */
+export function answerCommand(template: TemplateName, role: string): "mask" | "boxed" | undefined {
+  if (template !== "paper") return undefined;
+  return role === "generator" ? "mask" : role === "predictor" ? "boxed" : undefined;
+}
+
+/** The stop strings a run takes with its template (unless its task has its own): never a newline for the paper's reasoning. */
+export const TEMPLATE_STOP_STRINGS: Readonly<Record<TemplateName, readonly string[]>> = { paper: [], compact: ["\n"] };
+
 /** Prompt asking the generator to choose a span of `passage` and write it as \mask{...}. */
 export function generatorPrompt(passage: string, template: TemplateName = "paper"): string {
   const t = TEMPLATES[template];

@@ -7,7 +7,7 @@ import type { ActorFactory } from "../../runtime/host.ts";
 import type { PredictorWork, Task } from "../task.ts";
 import type { MaskSource } from "./generator.machine.ts";
 import { MASK_MESSAGES, type Answers, type Masks } from "./messages.ts";
-import { passageOfGeneratorPrompt, predictorPrompt } from "./prompts.ts";
+import { answerCommand, passageOfGeneratorPrompt, predictorPrompt } from "./prompts.ts";
 import { copyConstraint } from "./copy-constraint.ts";
 import type { MaskScorer } from "./reward.machine.ts";
 import { scorePassage } from "./score.ts";
@@ -83,6 +83,7 @@ export const MASK_TASK_BASE = {
   statefulActors: {},
   observer: spanObserver,
   decodingConstraint: (config: RunConfig, role: Role, prompt: string) => (role === "generator" && config.spanDecoding === "copy" ? copyConstraint(passageOfGeneratorPrompt(prompt)) : undefined),
+  answerStop: (config: RunConfig, role: Role) => answerCommand(config.template, role),
   messages: MASK_MESSAGES,
   inspector: { episodeTypes: ["sample.request", "sample.response", "entropy.request", "entropy.response", "masks", "answers", "predictions", "scored", "policy.version"] },
 } as const satisfies Partial<Task>;
