@@ -403,7 +403,9 @@ function copyTokenizer(baseDir: string, out: string): string[] {
 export function exportCheckpoint(src: ExportSource, opts: ExportOptions): ExportResult {
   const out = resolve(opts.out);
   const baseDir = resolve(src.config.model.dir);
-  if (within(out, src.runDir) || within(out, baseDir)) throw new ModelError(`--out ${opts.out} would replace the run folder or the base model it exports from; choose another folder`);
+  if (within(out, src.runDir) || within(out, baseDir) || within(join(src.runDir, "checkpoints"), out)) {
+    throw new ModelError(`--out ${opts.out} would replace the run folder, its checkpoints or the base model it exports from; choose another folder`);
+  }
   if (existsSync(out)) {
     if (!statSync(out).isDirectory()) throw new ModelError(`--out ${opts.out} exists and is not a folder; choose another path`);
     if (readdirSync(out).length > 0 && !opts.force) throw new ModelError(`--out ${opts.out} exists and is not empty; choose another folder, or pass --force to replace it`);

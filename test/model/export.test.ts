@@ -281,6 +281,8 @@ describe("refusals, one line each", () => {
 
   test("--out that would replace the run folder", () => {
     refused(cli("export", run("f32"), "--out", join(dir, "runs"), "--force"), /would replace the run folder/);
+    refused(cli("export", run("f32"), "--out", ckpt("f32", 1), "--force"), /would replace the run folder, its checkpoints/);
+    expect(existsSync(join(ckpt("f32", 1), "manifest.json"))).toBe(true);
     expect(existsSync(run("f32"))).toBe(true);
   });
 
