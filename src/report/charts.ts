@@ -62,6 +62,14 @@ export const CHART_SPECS: readonly ChartSpec[] = [
     range: [0, 1],
   },
   {
+    id: "eval-acc",
+    title: "Held-out masked-span accuracy",
+    help: "greedy exact-match accuracy on a fixed, seeded set of held-out masked spans (train --eval-every, eval.jsonl)",
+    fields: ["evalMaskAcc"],
+    range: [0, 1],
+  },
+  { id: "eval-nll", title: "Held-out NLL", help: "mean next-token negative log-likelihood (nats/token) of the held-out passages (train --eval-every, eval.jsonl)", fields: ["evalNll"] },
+  {
     id: "response-len",
     title: "Response length",
     help: "mean tokens per sampled response",
@@ -97,7 +105,7 @@ export const CHART_SPECS: readonly ChartSpec[] = [
 ];
 
 /** Fields that are identifiers or bookkeeping, never charted. */
-const NOT_CHARTED = new Set(["step", "version"]);
+const NOT_CHARTED = new Set(["step", "version", "evalMasks", "evalTokens"]);
 
 export interface SeriesData {
   run: number;

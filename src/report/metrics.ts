@@ -114,7 +114,8 @@ export function loadRun(arg: string, runsDir = "runs"): RunMetrics {
     if (typeof m.config === "object" && m.config !== null) config = m.config as Record<string, unknown>;
   }
   const coverage = stepCoverage(parsed.rows.map((r) => ({ step: r.step })));
-  mergeProbe(parsed, path.join(dir, "probe.jsonl"));
+  mergeByStep(parsed, path.join(dir, "probe.jsonl"), "probe");
+  mergeByStep(parsed, path.join(dir, "eval.jsonl"), "eval");
   const stepProblems = describeStepProblems(coverage);
   if (stepProblems) {
     parsed.warnings.push(`${metricsPath}: ${stepProblems}; charted with a gap at each missing step and the last row of each step written twice`);
@@ -125,16 +126,17 @@ export function loadRun(arg: string, runsDir = "runs"): RunMetrics {
 }
 
 /**
- * The difficulty probe's rows (RUN/probe.jsonl, written by `bun run probe` per checkpoint) joined
- * to the metrics by step: probe step N is the policy after N updates, the one that sampled row N.
+ * Per-checkpoint rows joined to the metrics by step, their fields named `prefix`…: the difficulty
+ * probe's (RUN/probe.jsonl, `bun run probe`) and the held-out metrics (RUN/eval.jsonl,
+ * `train --eval-every`). Step N is the policy after N updates, the one that sampled row N.
  */
-function mergeProbe(parsed: Pick<RunMetrics, "rows" | "fields" | "warnings">, probePath: string): void {
-  if (!fs.existsSync(probePath)) return;
-  const probe = parseMetrics(fs.readFileSync(probePath, "utf8"), probePath);
-  parsed.warnings.push(...probe.warnings);
+function mergeByStep(parsed: Pick<RunMetrics, "rows" | "fields" | "warnings">, sidePath: string, prefix: string): void {
+  if (!fs.existsSync(sidePath)) return;
+  const side = parseMetrics(fs.readFileSync(sidePath, "utf8"), sidePath);
+  parsed.warnings.push(...side.warnings);
   const byStep = new Map(parsed.rows.map((r) => [r.step, r]));
-  for (const row of probe.rows) {
-    const values = Object.fromEntries(Object.entries(row.values).filter(([k]) => k.startsWith("probe")));
+  for (const row of side.rows) {
+    const values = Object.fromEntries(Object.entries(row.values).filter(([k]) => k.startsWith(prefix)));
     if (Object.keys(values).length === 0) continue;
     const target = byStep.get(row.step);
     if (target) Object.assign(target.values, values);
