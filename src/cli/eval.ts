@@ -9,7 +9,7 @@ import { ModelBackend } from "../backends/model/backend.ts";
 import { loadModel, type LoadedModel } from "../model/model.ts";
 import { decodeValue } from "../protocol/codec.ts";
 import { newestUsableCheckpoint } from "../runtime/resume.ts";
-import { DEFAULT_RUN_CONFIG, type CorpusConfig } from "../runtime/config.ts";
+import { CHAT_TEMPLATE_MODES, DEFAULT_RUN_CONFIG, type ChatTemplateMode, type CorpusConfig } from "../runtime/config.ts";
 import { openRunDir, readSavedRun } from "../runtime/run-dir.ts";
 import { TEMPLATE_NAMES, type TemplateName } from "../tasks/pretrainzero/prompts.ts";
 import { bool, defineCommand, InputError, int, optOneOf } from "./args.ts";
@@ -21,6 +21,8 @@ interface Subject {
   model: LoadedModel;
   corpus: CorpusConfig;
   template: TemplateName;
+  /** Prompts in the model's chat template (the run's --chat-template, or eval's). */
+  chatTemplate: ChatTemplateMode;
   step: number | null;
   cache?: string;
 }
@@ -52,7 +54,7 @@ async function subjectOfRun(path: string): Promise<Subject> {
   } else {
     console.error(`warning: run ${dir.path} has no checkpoint; evaluating its initial model`);
   }
-  return { label: dir.name, model: backend.model, corpus: config.corpus, template: config.template, step, cache: join(dir.path, `eval-${step ?? 0}.json`) };
+  return { label: dir.name, model: backend.model, corpus: config.corpus, template: config.template, chatTemplate: config.model.chatTemplate, step, cache: join(dir.path, `eval-${step ?? 0}.json`) };
 }
 
 export const evalCommand = defineCommand(
@@ -67,6 +69,7 @@ export const evalCommand = defineCommand(
       // Unset: each run's own corpus, so a run is scored on the held-out split of what it trained on.
       ...withoutDefaults(CORPUS_FLAGS, `the run's; for --model ${describeCorpus(BASE_CORPUS)}`),
       { name: "template", type: "enum", values: TEMPLATE_NAMES, help: "predictor prompt template (default: the run's, or compact)" },
+      { name: "chat-template", type: "enum", values: CHAT_TEMPLATE_MODES, help: "wrap the predictor prompt in the model's chat template: on, auto (when it has one), off (default: the run's, or off)" },
       { name: "limit", type: "int", min: 1, default: 200, help: "held-out passages to use" },
       { name: "seed", type: "int", min: 0, default: 0, help: "seed of the mask set" },
       { name: "max-new-tokens", type: "int", min: 1, default: 16, help: "tokens generated per answer" },
@@ -88,14 +91,16 @@ export const evalCommand = defineCommand(
     const subjects: Subject[] = [];
     if (base !== undefined) {
       if (!existsSync(join(base, "config.json"))) throw new InputError(`--model ${base} is not a model folder (no config.json)`);
-      subjects.push({ label: `base (${base})`, model: loadModel(base, { deterministic: true }), corpus: BASE_CORPUS, template: "compact", step: null });
+      subjects.push({ label: `base (${base})`, model: loadModel(base, { deterministic: true }), corpus: BASE_CORPUS, template: "compact", chatTemplate: "off", step: null });
     }
     for (const r of runs) subjects.push(await subjectOfRun(r));
     const results: { subject: Subject; result: EvalResult }[] = [];
     for (const s of subjects) {
       const corpus = readCorpus(args, s.corpus);
       const template = optOneOf(args, "template", TEMPLATE_NAMES) ?? s.template;
-      const key = JSON.stringify({ corpus, template, limit, seed, maxNew: maxNewTokens });
+      const chatTemplate = optOneOf(args, "chat-template", CHAT_TEMPLATE_MODES) ?? s.chatTemplate;
+      // Keys gain a field only where it is set, so evals cached before it existed stay valid.
+      const key = JSON.stringify({ corpus, template, limit, seed, maxNew: maxNewTokens, ...(chatTemplate !== "off" ? { chatTemplate } : {}), ...(template === "paper" ? { stop: "answer" } : {}) });
       if (s.cache && !bool(args, "fresh") && existsSync(s.cache)) {
         const cached = JSON.parse(readFileSync(s.cache, "utf8")) as { key: string; result: EvalResult };
         if (cached.key === key) {
@@ -107,7 +112,7 @@ export const evalCommand = defineCommand(
       if (heldOut.length === 0) throw new InputError(`corpus ${corpus.path} has no held-out passages; raise its held-out share`);
       const masks = evalMaskSet(heldOut.slice(0, limit).map((p) => p.text), seed);
       const progress = new Progress({ total: masks.length, label: `eval ${s.label}` });
-      const result = await evaluate(s.model, masks, { template, maxNewTokens, stopStrings: ["\n"], batch: int(args, "batch") }, (d) => progress.update(d));
+      const result = await evaluate(s.model, masks, { template, chatTemplate, maxNewTokens, batch: int(args, "batch") }, (d) => progress.update(d));
       progress.done();
       if (s.cache) writeFileSync(s.cache, `${JSON.stringify({ key, result }, null, 2)}\n`);
       results.push({ subject: s, result });
