@@ -3,11 +3,12 @@
 // `bun run corpus --controlled OUT.jsonl`: write the synthetic corpus with known span classes
 // (src/data/controlled/, docs/controlled-corpus.md).
 
+import { BZ2_CHOICES, BZ2_ENV } from "../data/bzip2.ts";
 import { CORPUS_FORMATS, CorpusError, describeSkipped, openCorpus, passagesFromDocuments, type CorpusStats, type Passage } from "../data/corpus.ts";
 import { DEFAULT_CONTROLLED_DOCS, MAX_CONTROLLED_DOCS } from "../data/controlled/generate.ts";
 import { formatControlledSummary, generateControlledCorpusFile } from "../data/controlled/write.ts";
 import { DEFAULT_RUN_CONFIG } from "../runtime/config.ts";
-import { bool, defineCommand, int, oneOf, optInt, optStr, str, UsageError, type Command } from "./args.ts";
+import { bool, defineCommand, int, oneOf, optInt, optOneOf, optStr, str, UsageError, type Command } from "./args.ts";
 import { CORPUS_FLAGS, pickFlags, readCorpus } from "./flags/index.ts";
 
 const FORMATS = ["auto", ...CORPUS_FORMATS] as const;
@@ -34,6 +35,12 @@ export const corpusCommand: Command = defineCommand(
       { name: "samples", type: "int", min: 0, default: 3, help: "sample passages to print" },
       { name: "max-docs", type: "int", min: 1, help: "stop after this many documents (the head of a large dump)" },
       { name: "progress", type: "boolean", default: true, help: "report reading progress on stderr for long inputs" },
+      {
+        name: "bz2",
+        type: "enum",
+        values: BZ2_CHOICES,
+        help: `bzip2 decoder: auto (lbzip2 if on PATH, else bzip2, else the built-in library), or force one; default $${BZ2_ENV}, else auto. A forced binary that is missing is an error`,
+      },
     ],
     examples: [
       "bun run corpus --inspect path/to/enwiki-latest-pages-articles.xml.bz2",
@@ -67,6 +74,7 @@ export const corpusCommand: Command = defineCommand(
       idField: str(args, "id-field"),
       titleField: str(args, "title-field"),
       ...(progress ? { onProgress: progress.update } : {}),
+      ...(args.given.has("bz2") ? { bz2: optOneOf(args, "bz2", BZ2_CHOICES)! } : {}),
     });
     let split: Awaited<ReturnType<typeof passagesFromDocuments>>;
     try {
@@ -97,7 +105,7 @@ export const corpusCommand: Command = defineCommand(
       warnings.push(`no passage is held out: the split is by document and none of the ${p.documents} documents fell in the held-out ${heldOut}; raise --held-out or use a corpus with more documents`);
     }
 
-    const compressed = c.compression === "none" ? "" : `, ${c.compression}`;
+    const compressed = c.compression === "none" ? "" : `, ${c.compression} via ${c.decompressor} (${decompressionRates(c, seconds)})`;
     const size = c.totalBytes > 0 ? `, ${formatBytes(c.totalBytes)}` : " (embedded)";
     say(`${path}: ${c.format}${compressed}${size}, read in ${seconds.toFixed(1)} s${p.truncated ? ` (stopped after ${p.documents} documents: --max-docs)` : ""}`);
     const skippedDocs = describeSkipped(c);
@@ -125,6 +133,8 @@ export const corpusCommand: Command = defineCommand(
           path,
           format: c.format,
           compression: c.compression,
+          decompressor: c.decompressor ?? null,
+          bytesDecompressed: c.bytesDecompressed,
           bytes: c.totalBytes,
           seconds: Math.round(seconds * 100) / 100,
           records: c.records,
@@ -178,6 +188,12 @@ function formatBytes(n: number): string {
   return `${n} B`;
 }
 
+/** Compressed and decompressed MB/s over `seconds`, the parsing downstream included. */
+function decompressionRates(s: Readonly<CorpusStats>, seconds: number): string {
+  const mbs = (n: number): string => (seconds > 0 ? (n / 1e6 / seconds).toFixed(1) : "?");
+  return `${mbs(s.bytesRead)} MB/s compressed, ${mbs(s.bytesDecompressed)} MB/s decompressed`;
+}
+
 /** Progress on stderr once reading takes a while: a rewritten line on a terminal, a line every 5 s otherwise. */
 function progressReporter(path: string, started: number): { update: (s: Readonly<CorpusStats>) => void; clear: () => void } {
   const tty = process.stderr.isTTY === true;
@@ -191,7 +207,9 @@ function progressReporter(path: string, started: number): { update: (s: Readonly
       if (now - started < firstAfter || now - last < every) return;
       last = now;
       const pct = s.totalBytes > 0 ? ` ${Math.min(100, (100 * s.bytesRead) / s.totalBytes).toFixed(0)}%` : "";
-      const line = `reading ${path}:${pct} ${formatBytes(s.bytesRead)}, ${s.records} records, ${s.documents} documents, ${((now - started) / 1000).toFixed(0)} s`;
+      const secs = (now - started) / 1000;
+      const unpack = s.compression === "none" ? "" : `, ${s.decompressor} ${decompressionRates(s, secs)}`;
+      const line = `reading ${path}:${pct} ${formatBytes(s.bytesRead)}, ${s.records} records, ${s.documents} documents, ${secs.toFixed(0)} s${unpack}`;
       if (tty) process.stderr.write(`\r${line}\x1b[K`);
       else process.stderr.write(`${line}\n`);
       shown = true;

