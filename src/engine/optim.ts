@@ -71,35 +71,69 @@ function decayed(g: Graph, p: Tensor, lr: Tensor, wd: number, n: number): Tensor
   return reshape(mul(reshape(p, [rows, c]), column), [total]);
 }
 
+/** One flat group's tensors: params, grad, m and v are [N_g]; [0, decayed) gets weight decay. */
+export interface OptimizerGroup {
+  readonly params: Tensor;
+  readonly grad: Tensor;
+  readonly m: Tensor;
+  readonly v: Tensor;
+  readonly decayed: number;
+}
+
 /** Appends one optimizer step over flat buffers to the graph. */
 export function optimizerStep(config: OptimizerConfig, x: OptimizerInputs): OptimizerOutputs {
-  const g = x.params.graph;
-  const sq = mul(x.grad, x.grad);
-  const gradNorm = sqrt(reduceSum(sq, [0]));
-  const clip = config.clipNorm === undefined ? undefined : minimum(g.scalar(1, x.grad.dtype), div(config.clipNorm, add(gradNorm, 1e-6)));
+  const { groups, gradNorm } = optimizerStepGroups(config, [x], x.lr, x.step);
+  return { ...groups[0]!, gradNorm };
+}
+
+/**
+ * One optimizer step over several flat groups: the gradient norm (and so clipping) is global, the
+ * sum of every group's squared gradients; each group's update is elementwise, as over one buffer.
+ * With one group the graph computes exactly what one flat buffer did.
+ */
+export function optimizerStepGroups(
+  config: OptimizerConfig,
+  xs: readonly OptimizerGroup[],
+  lr: Tensor,
+  step: Tensor,
+): { groups: { params: Tensor; m: Tensor; v: Tensor }[]; gradNorm: Tensor } {
+  const g = lr.graph;
+  const dt = xs[0]!.grad.dtype;
+  const sqs = xs.map((x) => mul(x.grad, x.grad));
+  const sumSq = sqs.map((sq) => reduceSum(sq, [0])).reduce((a, b) => add(a, b));
+  const gradNorm = sqrt(sumSq);
+  const clip = config.clipNorm === undefined ? undefined : minimum(g.scalar(1, dt), div(config.clipNorm, add(gradNorm, 1e-6)));
   const wd = config.weightDecay ?? 0;
-  const base = decayed(g, x.params, x.lr, wd, x.decayed);
   if (config.kind === "sgd") {
-    const grad = clip ? mul(x.grad, clip) : x.grad;
     const mu = config.momentum ?? 0;
-    if (mu === 0) return { params: sub(base, mul(grad, x.lr)), m: x.m, v: x.v, gradNorm };
-    const m = add(mul(x.m, mu), grad);
-    return { params: sub(base, mul(m, x.lr)), m, v: x.v, gradNorm };
+    const groups = xs.map((x) => {
+      const base = decayed(g, x.params, lr, wd, x.decayed);
+      const grad = clip ? mul(x.grad, clip) : x.grad;
+      if (mu === 0) return { params: sub(base, mul(grad, lr)), m: x.m, v: x.v };
+      const m = add(mul(x.m, mu), grad);
+      return { params: sub(base, mul(m, lr)), m, v: x.v };
+    });
+    return { groups, gradNorm };
   }
   const b1 = config.beta1 ?? 0.9;
   const b2 = config.beta2 ?? 0.999;
   const eps = config.eps ?? 1e-8;
   // The clip factor folds into the scalar coefficients of m and v (and grad^2 is the one the norm
   // already computed), so clipping costs no pass over [N].
-  const c1 = clip ? mul(clip, 1 - b1) : g.scalar(1 - b1, x.grad.dtype);
-  const c2 = clip ? mul(mul(clip, clip), 1 - b2) : g.scalar(1 - b2, x.grad.dtype);
-  const m = add(mul(x.m, b1), mul(x.grad, c1));
-  const v = add(mul(x.v, b2), mul(sq, c2));
+  const c1 = clip ? mul(clip, 1 - b1) : g.scalar(1 - b1, dt);
+  const c2 = clip ? mul(mul(clip, clip), 1 - b2) : g.scalar(1 - b2, dt);
   // Bias corrections as scalars: lr*m/(1-b1^t) / (sqrt(v/(1-b2^t)) + eps)
   //   = m / (sqrt(v) + eps*sqrt(1-b2^t)) * lr*sqrt(1-b2^t)/(1-b1^t).
-  const bc1 = sub(1, pow(g.scalar(b1, x.grad.dtype), x.step));
-  const sbc2 = sqrt(sub(1, pow(g.scalar(b2, x.grad.dtype), x.step)));
-  const stepSize = div(mul(x.lr, sbc2), bc1);
-  const denom = add(sqrt(v), mul(sbc2, eps));
-  return { params: sub(base, mul(div(m, denom), stepSize)), m, v, gradNorm };
+  const bc1 = sub(1, pow(g.scalar(b1, dt), step));
+  const sbc2 = sqrt(sub(1, pow(g.scalar(b2, dt), step)));
+  const stepSize = div(mul(lr, sbc2), bc1);
+  const epsTerm = mul(sbc2, eps);
+  const groups = xs.map((x, i) => {
+    const base = decayed(g, x.params, lr, wd, x.decayed);
+    const m = add(mul(x.m, b1), mul(x.grad, c1));
+    const v = add(mul(x.v, b2), mul(sqs[i]!, c2));
+    const denom = add(sqrt(v), epsTerm);
+    return { params: sub(base, mul(div(m, denom), stepSize)), m, v };
+  });
+  return { groups, gradNorm };
 }

@@ -2,8 +2,8 @@ import { gradients } from "./autodiff.ts";
 import type { DType } from "./dtype.ts";
 import { Graph, GraphBuildError, type Tensor } from "./graph.ts";
 import { concat, reshape } from "./ops/index.ts";
-import { type OptimizerConfig, optimizerStep } from "./optim.ts";
-import { type ParamLayout, paramInputs } from "./params.ts";
+import { type OptimizerConfig, optimizerStepGroups } from "./optim.ts";
+import { type ParamLayout, groupName, paramInputs } from "./params.ts";
 import { type EngineSession, type HostTensor, SessionCache, type SessionOptions, hostTensor } from "./session.ts";
 
 /**
@@ -27,17 +27,26 @@ export const TRAIN_IO = {
   grad: "grad",
 } as const;
 
-/** The loss and the flat gradient [N] (same layout as the parameters) of one model. */
-export function lossAndGrad(g: Graph, layout: ParamLayout, buildLoss: LossBuilder, dtype: DType): { flat: Tensor; loss: Tensor; grad: Tensor } {
-  const { flat, params } = paramInputs(g, layout, dtype, TRAIN_IO.params);
+/**
+ * The loss and the flat gradients (one per group, laid out as the parameters) of one model;
+ * `flat` and `grad` are group 0's (the whole model when the layout has one group).
+ */
+export function lossAndGrad(
+  g: Graph,
+  layout: ParamLayout,
+  buildLoss: LossBuilder,
+  dtype: DType,
+): { flat: Tensor; loss: Tensor; grad: Tensor; flats: Tensor[]; grads: Tensor[] } {
+  const { flats, params } = paramInputs(g, layout, dtype, TRAIN_IO.params);
   const loss = buildLoss(g, params);
   if (loss.rank !== 0) throw new GraphBuildError(`train step: loss must be a scalar (got ${loss})`);
-  // Differentiate with respect to the unpacked views and concatenate: one copy into [N], rather
-  // than summing one padded [N] gradient per parameter.
-  const names = layout.slots.map((s) => s.spec.name);
-  const grads = gradients(loss, names.map((n) => params[n]));
-  const grad = concat(grads.map((t) => reshape(t, [-1])), 0);
-  return { flat, loss, grad };
+  // Differentiate with respect to the unpacked views and concatenate per group: one copy into
+  // [N_g], rather than summing one padded gradient per parameter.
+  const grads = gradients(loss, layout.slots.map((s) => params[s.spec.name]));
+  const byGroup = layout.groups.map((): Tensor[] => []);
+  layout.slots.forEach((s, i) => byGroup[s.group]!.push(reshape(grads[i]!, [-1])));
+  const groupGrads = byGroup.map((parts) => concat(parts, 0));
+  return { flat: flats[0]!, loss, grad: groupGrads[0]!, flats, grads: groupGrads };
 }
 
 export interface TrainGraphOptions {
@@ -47,22 +56,34 @@ export interface TrainGraphOptions {
   readonly name?: string;
 }
 
-/** Forward + backward + optimizer update in one graph over flat buffers. */
+/**
+ * Forward + backward + optimizer update in one graph over flat buffers: inputs params, adam_m,
+ * adam_v (params_i, adam_m_i, adam_v_i per group when the layout has several) and the matching
+ * outputs.
+ */
 export function buildTrainGraph(layout: ParamLayout, optimizer: OptimizerConfig, buildLoss: LossBuilder, opts: TrainGraphOptions = {}): Graph {
   const dtype = opts.dtype ?? "float32";
   const g = new Graph(opts.name ?? "train_step");
-  const { flat, loss, grad } = lossAndGrad(g, layout, buildLoss, dtype);
-  const m = g.input(TRAIN_IO.m, dtype, [layout.total]);
-  const v = g.input(TRAIN_IO.v, dtype, [layout.total]);
+  const { flats, loss, grads } = lossAndGrad(g, layout, buildLoss, dtype);
+  const n = layout.groups.length;
+  const ms = layout.groups.map((grp, i) => g.input(groupName(TRAIN_IO.m, i, n), dtype, [grp.total]));
+  const vs = layout.groups.map((grp, i) => g.input(groupName(TRAIN_IO.v, i, n), dtype, [grp.total]));
   const lr = g.input(TRAIN_IO.lr, dtype, []);
   const step = g.input(TRAIN_IO.step, dtype, []);
-  const out = optimizerStep(optimizer, { params: flat, grad, m, v, lr, step, decayed: layout.decayed });
+  const out = optimizerStepGroups(
+    optimizer,
+    layout.groups.map((grp, i) => ({ params: flats[i]!, grad: grads[i]!, m: ms[i]!, v: vs[i]!, decayed: grp.decayed })),
+    lr,
+    step,
+  );
   g.output(loss, TRAIN_IO.loss);
   g.output(out.gradNorm, TRAIN_IO.gradNorm);
-  g.output(out.params, TRAIN_IO.paramsOut);
-  g.output(out.m, TRAIN_IO.mOut);
-  g.output(out.v, TRAIN_IO.vOut);
-  if (opts.outputGrad) g.output(grad, TRAIN_IO.grad);
+  out.groups.forEach((o, i) => {
+    g.output(o.params, groupName(TRAIN_IO.paramsOut, i, n));
+    g.output(o.m, groupName(TRAIN_IO.mOut, i, n));
+    g.output(o.v, groupName(TRAIN_IO.vOut, i, n));
+  });
+  if (opts.outputGrad) grads.forEach((gr, i) => g.output(gr, groupName(TRAIN_IO.grad, i, n)));
   return g;
 }
 
@@ -76,13 +97,16 @@ export interface StepResult {
 type Flat = Float32Array | Float64Array;
 
 /**
- * Owns the flat parameter and optimizer buffers and runs train steps. One graph (and ORT
- * session) is built per shape bucket, on first use.
+ * Owns the flat parameter and optimizer buffers (one of each per layout group) and runs train
+ * steps. One graph (and ORT session) is built per shape bucket, on first use. A step replaces the
+ * buffers with the run's outputs and never writes into them, so a reference taken to them (a
+ * snapshot) stays as it was.
  */
 export class Trainer {
-  params: Flat;
-  m: Flat;
-  v: Flat;
+  /** Parameters, Adam m and Adam v, one buffer per layout group. */
+  paramGroups: Flat[];
+  mGroups: Flat[];
+  vGroups: Flat[];
   /** Completed steps. */
   steps = 0;
   private readonly cache: SessionCache;
@@ -92,15 +116,44 @@ export class Trainer {
     readonly optimizer: OptimizerConfig,
     /** Builds the loss for a bucket; the bucket key is the caller's (e.g. "b8xt128"). */
     readonly lossFor: (bucket: string) => LossBuilder,
-    initialParams: Flat,
+    /** One buffer per group (a single-group layout also takes the buffer itself). */
+    initialParams: Flat | readonly Flat[],
     readonly sessionOptions: SessionOptions = {},
     readonly dtype: DType = "float32",
   ) {
-    if (initialParams.length !== layout.total) throw new Error(`Trainer: ${initialParams.length} initial values for ${layout.total} parameters`);
-    this.params = initialParams;
-    this.m = dtype === "float64" ? new Float64Array(layout.total) : new Float32Array(layout.total);
-    this.v = dtype === "float64" ? new Float64Array(layout.total) : new Float32Array(layout.total);
+    const initial = Array.isArray(initialParams) ? [...initialParams] : [initialParams as Flat];
+    if (initial.length !== layout.groups.length || initial.some((p, i) => p.length !== layout.groups[i]!.total)) {
+      throw new Error(`Trainer: initial values [${initial.map((p) => p.length).join(", ")}] do not fit the layout's groups [${layout.groups.map((g) => g.total).join(", ")}]`);
+    }
+    this.paramGroups = initial;
+    this.mGroups = layout.zeros(dtype);
+    this.vGroups = layout.zeros(dtype);
     this.cache = new SessionCache(sessionOptions);
+  }
+
+  private single(groups: Flat[], what: string): Flat {
+    if (groups.length !== 1) throw new Error(`Trainer: ${what} is one flat buffer only for a single-group layout (this one has ${groups.length} groups)`);
+    return groups[0]!;
+  }
+
+  /** The parameter buffer of a single-group layout. */
+  get params(): Flat {
+    return this.single(this.paramGroups, "params");
+  }
+  set params(p: Flat) {
+    this.paramGroups = [p];
+  }
+  get m(): Flat {
+    return this.single(this.mGroups, "m");
+  }
+  set m(p: Flat) {
+    this.mGroups = [p];
+  }
+  get v(): Flat {
+    return this.single(this.vGroups, "v");
+  }
+  set v(p: Flat) {
+    this.vGroups = [p];
   }
 
   /** The train-step graph of a bucket, as `step` runs it (`outputGrad` for gradient checks). */
@@ -118,19 +171,23 @@ export class Trainer {
 
   async step(bucket: string, feeds: Readonly<Record<string, HostTensor>>, lr: number): Promise<StepResult> {
     const session = await this.session(bucket);
-    const n = this.layout.total;
+    const n = this.layout.groups.length;
     const scalar = (x: number) => hostTensor(this.dtype, [], this.dtype === "float64" ? Float64Array.of(x) : Float32Array.of(x));
+    const state: Record<string, HostTensor> = {};
+    this.layout.groups.forEach((grp, i) => {
+      state[groupName(TRAIN_IO.params, i, n)] = hostTensor(this.dtype, [grp.total], this.paramGroups[i]!);
+      state[groupName(TRAIN_IO.m, i, n)] = hostTensor(this.dtype, [grp.total], this.mGroups[i]!);
+      state[groupName(TRAIN_IO.v, i, n)] = hostTensor(this.dtype, [grp.total], this.vGroups[i]!);
+    });
     const out = await session.run({
       ...feeds,
-      [TRAIN_IO.params]: hostTensor(this.dtype, [n], this.params),
-      [TRAIN_IO.m]: hostTensor(this.dtype, [n], this.m),
-      [TRAIN_IO.v]: hostTensor(this.dtype, [n], this.v),
+      ...state,
       [TRAIN_IO.lr]: scalar(lr),
       [TRAIN_IO.step]: scalar(this.steps + 1),
     });
-    this.params = out[TRAIN_IO.paramsOut].data as Flat;
-    this.m = out[TRAIN_IO.mOut].data as Flat;
-    this.v = out[TRAIN_IO.vOut].data as Flat;
+    this.paramGroups = this.layout.groups.map((_, i) => out[groupName(TRAIN_IO.paramsOut, i, n)]!.data as Flat);
+    this.mGroups = this.layout.groups.map((_, i) => out[groupName(TRAIN_IO.mOut, i, n)]!.data as Flat);
+    this.vGroups = this.layout.groups.map((_, i) => out[groupName(TRAIN_IO.vOut, i, n)]!.data as Flat);
     this.steps++;
     return { loss: Number(out[TRAIN_IO.loss].data[0]), gradNorm: Number(out[TRAIN_IO.gradNorm].data[0]), outputs: out };
   }

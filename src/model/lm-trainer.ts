@@ -7,7 +7,7 @@
  */
 import type { Graph, Tensor } from "../engine/graph.ts";
 import type { OptimizerConfig } from "../engine/optim.ts";
-import { ParamLayout, paramInputs } from "../engine/params.ts";
+import { DEFAULT_MAX_GROUP, ParamLayout, groupName, paramInputs } from "../engine/params.ts";
 import { type HostTensor, type SessionOptions, hostTensor } from "../engine/session.ts";
 import { TRAIN_IO, type LossBuilder, Trainer } from "../engine/train-step.ts";
 import type { ObjectiveHyper, ObjectiveStats } from "../rl/objective.ts";
@@ -90,6 +90,8 @@ export interface LmTrainerOptions {
   /** Sampling temperature the behaviour log-probs were taken at (logits are divided by it). */
   readonly temperature?: number;
   readonly minLength?: number;
+  /** Most elements per flat buffer (default 2^28): larger models are split into several (tests force small groups). */
+  readonly maxGroup?: number;
 }
 
 type Flat = Float32Array | Float64Array;
@@ -117,18 +119,20 @@ export class LmTrainer {
     readonly opts: LmTrainerOptions = {},
   ) {
     this.dtype = opts.dtype ?? "float32";
-    let initial: Flat;
+    let initial: Flat[];
+    const maxGroup = opts.maxGroup ?? DEFAULT_MAX_GROUP;
     if (mode.kind === "full") {
-      this.layout = new ParamLayout(decoderParamSpecs(cfg));
-      initial = this.dtype === "float64" ? new Float64Array(this.layout.total) : new Float32Array(this.layout.total);
+      this.layout = new ParamLayout(decoderParamSpecs(cfg), maxGroup);
+      initial = this.layout.zeros(this.dtype);
       for (const s of this.layout.slots) {
         const v = base.get(s.spec.name);
         if (!v || v.length !== s.size) throw new ModelError(`train: base weight ${s.spec.name} is missing or misshaped`);
-        initial.set(v, s.offset);
+        initial[s.group]!.set(v, s.offset);
       }
     } else {
-      this.layout = new ParamLayout(loraParamSpecs(cfg, mode));
-      initial = initLora(this.layout, opts.seed ?? 0, this.dtype);
+      this.layout = new ParamLayout(loraParamSpecs(cfg, mode), maxGroup);
+      if (this.layout.groups.length !== 1) throw new ModelError(`train: the LoRA adapters (${this.layout.total} parameters) exceed one flat buffer of ${maxGroup}; use a smaller rank or fewer targets`);
+      initial = [initLora(this.layout, opts.seed ?? 0, this.dtype)];
     }
     const optimizer = opts.optimizer ?? { kind: "adamw", weightDecay: 0, clipNorm: 1 };
     const lossFor = (key: string) => {
@@ -139,7 +143,26 @@ export class LmTrainer {
     this.trainer = new Trainer(this.layout, optimizer, lossFor, initial, { ...opts.session, memArena: false }, this.dtype);
   }
 
-  // The buffers live in the engine Trainer; snapshots read and restore them here.
+  // The buffers live in the engine Trainer (one per layout group); snapshots read and restore them here.
+  get paramGroups(): Flat[] {
+    return this.trainer.paramGroups;
+  }
+  set paramGroups(p: Flat[]) {
+    this.trainer.paramGroups = p;
+  }
+  get mGroups(): Flat[] {
+    return this.trainer.mGroups;
+  }
+  set mGroups(p: Flat[]) {
+    this.trainer.mGroups = p;
+  }
+  get vGroups(): Flat[] {
+    return this.trainer.vGroups;
+  }
+  set vGroups(p: Flat[]) {
+    this.trainer.vGroups = p;
+  }
+  /** The flat buffer of a single-group layout (LoRA adapters always are one). */
   get params(): Flat {
     return this.trainer.params;
   }
@@ -198,7 +221,7 @@ export class LmTrainer {
         bind: (g) => ({ w: inputWeights(g, self.cfg, self.dtype) }),
         feeds() {
           const out: Record<string, HostTensor> = {};
-          for (const s of self.layout.slots) out[s.spec.name] = hostTensor(self.dtype, s.spec.shape, self.params.subarray(s.offset, s.offset + s.size));
+          for (const s of self.layout.slots) out[s.spec.name] = hostTensor(self.dtype, s.spec.shape, self.layout.view(self.paramGroups, s.spec.name));
           return out;
         },
       };
@@ -211,7 +234,12 @@ export class LmTrainer {
         return self.weightsFor(g, params);
       },
       feeds() {
-        return { ...self.baseFeeds(), [TRAIN_IO.params]: hostTensor(self.dtype, [self.layout.total], self.params) };
+        const n = self.layout.groups.length;
+        const out: Record<string, HostTensor> = self.baseFeeds();
+        self.layout.groups.forEach((grp, i) => {
+          out[groupName(TRAIN_IO.params, i, n)] = hostTensor(self.dtype, [grp.total], self.paramGroups[i]!);
+        });
+        return out;
       },
     };
   }
@@ -263,12 +291,12 @@ export class LmTrainer {
     return { loss: r.loss, gradNorm: r.gradNorm, clipFrac: num(GRPO_IO.clipFrac), tokens: num(GRPO_IO.tokens), kl: num(GRPO_IO.kl) };
   }
 
-  /** Current weights of a full fine-tune in HF names (views into the flat buffer). */
+  /** Current weights of a full fine-tune in HF names (views into the flat buffers). */
   fullWeights(): Map<string, Float32Array> {
     if (this.mode.kind !== "full") throw new ModelError("train: fullWeights needs full fine-tuning");
     const out = new Map<string, Float32Array>();
     for (const s of this.layout.slots) {
-      const v = this.params.subarray(s.offset, s.offset + s.size);
+      const v = this.layout.view(this.paramGroups, s.spec.name);
       out.set(s.spec.name, v instanceof Float32Array ? v : Float32Array.from(v));
     }
     return out;
