@@ -3,13 +3,12 @@
 // learner are shared. Only the learner's factory ever creates a model backend (and so ever loads
 // onnxruntime).
 
-import { decodeValue } from "../src/protocol/codec.ts";
 import type { ActorId, StepStats } from "../src/protocol/messages.ts";
 import type { ActorFactory } from "../src/runtime/host.ts";
 import type { ActorModule } from "../src/runtime/hub.ts";
 import { createBackend } from "../src/backends/index.ts";
 import { taskOf } from "../src/tasks/registry.ts";
-import { learnerMachine } from "./learner.ts";
+import { decodeLearnerState, learnerMachine } from "./learner.ts";
 import { predictorMachine } from "./predictor.ts";
 
 export const generatorFactory: ActorFactory = (env) => taskOf(env.config).actors.generator(env);
@@ -22,7 +21,7 @@ export const learnerFactory: ActorFactory = async (env) => {
   const backend = await createBackend(env.config);
   let resume: { step: number; version: number; lastStats?: StepStats } | undefined;
   if (env.restore) {
-    const saved = decodeValue(env.restore) as { step: number; version: number; lastStats: StepStats | null; backend: Uint8Array };
+    const saved = decodeLearnerState(env.restore);
     backend.restore(saved.backend);
     resume = { step: saved.step, version: saved.version, lastStats: saved.lastStats ?? undefined };
   }

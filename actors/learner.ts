@@ -4,6 +4,8 @@
 
 import { assertEvent, assign, fromPromise, setup } from "xstate";
 import { encodeValue } from "../src/protocol/codec.ts";
+import { type ActorState, isTensorState } from "../src/runtime/actor-state.ts";
+export { decodeLearnerState } from "../src/runtime/learner-state.ts";
 import {
   messageId,
   type Completion,
@@ -28,7 +30,7 @@ export interface LearnerDeps {
   config: RunConfig;
   backend: LearnerBackend;
   /** Where the step/version/backend state is handed after each update (the supervisor). */
-  checkpoint(step: number, state: Uint8Array): void;
+  checkpoint(step: number, state: ActorState): void;
   /** Where the step's wall-clock timing goes; never into a message, so logs stay deterministic. */
   timing?(t: LearnerTiming): void;
   /** State restored after a restart, as produced by learnerState(). */
@@ -71,9 +73,14 @@ type Served =
   | { kind: "entropies"; results: EntropyResponse["results"] }
   | { kind: "logprobs"; results: LogprobResponse["results"] };
 
-/** What a restarted learner needs besides the backend's own snapshot. */
-export function learnerState(ctx: { step: number; version: number; lastStats?: StepStats }, backend: Uint8Array): Uint8Array {
-  return encodeValue({ step: ctx.step, version: ctx.version, lastStats: ctx.lastStats ?? null, backend });
+/**
+ * What a restarted learner needs besides the backend's own snapshot. A byte snapshot (the
+ * simulator) is wrapped as before; a tensor snapshot keeps its tensors as they are and wraps only
+ * its meta bytes, so the state never becomes one buffer.
+ */
+export function learnerState(ctx: { step: number; version: number; lastStats?: StepStats }, backend: ActorState): ActorState {
+  const wrap = (b: Uint8Array) => encodeValue({ step: ctx.step, version: ctx.version, lastStats: ctx.lastStats ?? null, backend: b });
+  return isTensorState(backend) ? { meta: wrap(backend.meta), files: backend.files } : wrap(backend);
 }
 
 /** Roles the learner trains under the run's task. */

@@ -1,5 +1,6 @@
 import type { EntropyResponse, LogprobRequest, LogprobResponse, SamplePrompt, SampleRequest, SampleResponse } from "../protocol/messages.ts";
 import type { GrpoBatch, TrainResult } from "../rl/batch-types.ts";
+import type { ActorState } from "../runtime/actor-state.ts";
 
 /**
  * Everything the learner needs from a policy. The simulator implements it with cheap parametric
@@ -14,9 +15,9 @@ export interface LearnerBackend {
   /** Summed log-probability of each item's target after its context, under the policy or its moving average. */
   logprobs?(req: LogprobRequest): Promise<LogprobResponse["results"]>;
   train(batch: GrpoBatch): Promise<TrainResult>;
-  /** Serialized parameters and optimizer state. */
-  snapshot(): Uint8Array;
-  restore(state: Uint8Array): void;
+  /** Parameters and optimizer state: bytes (the simulator) or named tensors (a real model, any size). */
+  snapshot(): ActorState;
+  restore(state: ActorState): void;
   /** Hex digest of the parameters; recorded with every policy version. */
   digest(): string;
 }

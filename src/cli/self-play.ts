@@ -6,7 +6,8 @@ import { dirname, join, resolve } from "node:path";
 import { ACTORS } from "../../actors/index.ts";
 import type { ActorId, StepStats } from "../protocol/messages.ts";
 import { learningRate } from "../rl/schedule.ts";
-import { writeCheckpoint } from "../runtime/checkpoint.ts";
+import { actorStateFiles, pruneCheckpoints, writeCheckpoint } from "../runtime/checkpoint.ts";
+import type { ActorState } from "../runtime/actor-state.ts";
 import type { RunConfig, TransportKind } from "../runtime/config.ts";
 import type { LearnerTiming } from "../runtime/host.ts";
 import { samplingMetrics } from "../runtime/sampling-stats.ts";
@@ -68,6 +69,7 @@ function resumeFlags(args: ParsedArgs, saved: SavedRun): ResumeFlags {
     ...(record !== undefined ? { record: resolve(record) } : {}),
     ...(args.given.has("steps") ? { steps: optInt(args, "steps") } : {}),
     ...(args.given.has("checkpoint-every") ? { checkpointEvery: optInt(args, "checkpoint-every") } : {}),
+    ...(args.given.has("keep-checkpoints") ? { keepCheckpoints: optInt(args, "keep-checkpoints") } : {}),
   };
 }
 
@@ -119,7 +121,8 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
   let runDir: RunDir;
   let recordPath = args.flags.record as string | undefined;
   let appendToLog = false;
-  let actorStates: Partial<Record<ActorId, Uint8Array>> | undefined;
+  let actorStates: Partial<Record<ActorId, ActorState>> | undefined;
+  let keepCheckpoints = 0;
   let fromStep = 0;
   if (args.flags.resume) {
     // Everything is checked before anything in the folder changes: a refused resume changes nothing.
@@ -130,11 +133,13 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
     applyResume(plan, saved);
     ({ runDir, fromStep, actorStates } = plan);
     ({ config, checkpointEvery } = saved);
+    keepCheckpoints = saved.keepCheckpoints ?? 0;
     recordPath = saved.record;
     appendToLog = Boolean(plan.log && !plan.log.recreate);
     say(plan.checkpointPath ? `resuming ${runDir.path} at step ${fromStep} of ${config.steps}` : `resuming ${runDir.path}: no checkpoint was written yet, so it restarts at step 0 of ${config.steps}`);
   } else {
     ({ config, checkpointEvery } = args.runFolderConfig ? rerunConfig(args, o) : resolveConfig(args, o.backend));
+    keepCheckpoints = args.given.has("keep-checkpoints") ? (optInt(args, "keep-checkpoints") ?? 0) : 0;
     await preflightRun(config, { runsDir: args.flags["runs-dir"] as string });
     checkRunsRoot(args.flags["runs-dir"] as string);
     const name = (args.flags.run as string | undefined) ?? defaultRunName(o.command);
@@ -148,6 +153,7 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
       backend: config.backend,
       simulation: config.backend === "sim",
       checkpointEvery,
+      ...(keepCheckpoints > 0 ? { keepCheckpoints } : {}),
       ...(recordPath ? { record: recordPath } : {}),
       config,
     });
@@ -167,15 +173,18 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
   const stateful = statefulActors(config);
   // Checkpoint N is committed only once every stateful actor handed in its state for N and step N-1's
   // metrics row and log records are written; a crash between the two then loses nothing (src/runtime/resume.ts).
-  const heldCheckpoints = new Map<number, Partial<Record<ActorId, Uint8Array>>>();
+  const heldCheckpoints = new Map<number, Partial<Record<ActorId, ActorState>>>();
   let rowsThrough = fromStep;
   const commitCheckpoints = () => {
     for (const [step, held] of heldCheckpoints) {
       if (step > rowsThrough || !stateful.every((id) => held[id])) continue;
       heldCheckpoints.delete(step);
       killPoint(`checkpoint:${step}:before`);
-      writeCheckpoint(join(runDir.path, "checkpoints"), step, Object.fromEntries(stateful.map((id) => [`${id}.bin`, held[id]!])), { step });
+      // A byte state is <actor>.bin; a learner's tensors go to <actor>/*.safetensors, streamed and hashed.
+      const files = Object.assign({}, ...stateful.map((id) => actorStateFiles(id, held[id]!)));
+      writeCheckpoint(join(runDir.path, "checkpoints"), step, files, { step });
       killPoint(`checkpoint:${step}:after`);
+      pruneCheckpoints(join(runDir.path, "checkpoints"), keepCheckpoints, step);
     }
   };
   let stepsDone = 0;

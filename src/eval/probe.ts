@@ -15,8 +15,9 @@ import { ModelBackend } from "../backends/model/backend.ts";
 import { completionStops, PromptEncoder } from "../backends/model/prompting.ts";
 import { loadPassages } from "../data/corpus.ts";
 import { loadModel, type LoadedModel } from "../model/model.ts";
-import { decodeValue } from "../protocol/codec.ts";
-import { readCheckpoint } from "../runtime/checkpoint.ts";
+import { actorStateOf, readCheckpoint } from "../runtime/checkpoint.ts";
+import type { ActorState } from "../runtime/actor-state.ts";
+import { decodeLearnerState } from "../runtime/learner-state.ts";
 import type { RunConfig } from "../runtime/config.ts";
 import { rng } from "../runtime/rng.ts";
 import { taskOf } from "../tasks/registry.ts";
@@ -165,17 +166,16 @@ async function solveRate(model: LoadedModel, config: RunConfig, masks: readonly 
 }
 
 /** The checkpoints of a run folder, oldest first; unreadable ones are reported and left out. */
-function runCheckpoints(runPath: string, warn: (message: string) => void): { step: number; backend: Uint8Array }[] {
+function runCheckpoints(runPath: string, warn: (message: string) => void): { step: number; backend: ActorState }[] {
   const root = join(runPath, "checkpoints");
   if (!existsSync(root)) return [];
-  const out: { step: number; backend: Uint8Array }[] = [];
+  const out: { step: number; backend: ActorState }[] = [];
   for (const name of readdirSync(root).filter((n) => /^ckpt-\d{8}$/.test(n)).sort()) {
     try {
       const ck = readCheckpoint(join(root, name));
-      const bytes = ck.files["learner.bin"];
-      if (!bytes) throw new Error("it has no learner.bin");
-      const state = decodeValue(bytes) as { step?: unknown; backend?: unknown };
-      if (typeof state.step !== "number" || !(state.backend instanceof Uint8Array)) throw new Error("learner.bin is not a learner state");
+      const saved = actorStateOf(ck, "learner");
+      if (!saved) throw new Error("it has no learner state");
+      const state = decodeLearnerState(saved);
       out.push({ step: state.step, backend: state.backend });
     } catch (e) {
       warn(`skipping checkpoint ${join(root, name)}: ${(e as Error).message.split("\n")[0]}`);
@@ -235,7 +235,7 @@ export async function probeRun(runDir: string, options: Partial<ProbeOptions> = 
 
   const checkpoints = runCheckpoints(dir.path, warn);
   if (checkpoints.length === 0) warn(`run ${dir.path} has no checkpoint; probing only its initial model (step 0)`);
-  const policies = [{ step: 0, backend: null as Uint8Array | null }, ...checkpoints.filter((k) => k.step !== 0)];
+  const policies = [{ step: 0, backend: null as ActorState | null }, ...checkpoints.filter((k) => k.step !== 0)];
 
   const m = config.model;
   const base = loadModel(m.dir, { device: m.device, deterministic: m.deterministic });

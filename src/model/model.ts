@@ -14,6 +14,7 @@ import { LmTrainer, type TrainHyper, type TrainSequence, type TrainStepResult } 
 import type { LoraConfig } from "./lora.ts";
 import { openModelWeights } from "./safetensors.ts";
 import { TextTokenizer } from "./tokenizer.ts";
+import type { StateTensor, TensorState } from "../runtime/actor-state.ts";
 
 export interface LoadModelOptions {
   readonly device?: Device;
@@ -36,6 +37,8 @@ export interface LoadModelOptions {
   readonly trainTemperature?: number;
   /** Temperature of `logprobs()` (default 1); a KL reference uses the sampling temperature. */
   readonly scoreTemperature?: number;
+  /** Most elements per flat parameter buffer (default 2^28); tests force several small groups. */
+  readonly maxGroup?: number;
 }
 
 export interface LoadedModel {
@@ -48,19 +51,27 @@ export interface LoadedModel {
   trainStep(batch: readonly TrainSequence[], hp: TrainHyper): Promise<TrainStepResult>;
   saveAdapters(dir: string): void;
   loadAdapters(dir: string): void;
-  /** Trainable parameters, optimizer state and step count. */
-  snapshot(): Uint8Array;
-  restore(state: Uint8Array): void;
-  /** sha256 (hex) of the trainable parameters. */
+  /**
+   * Trainable parameters (params.safetensors), Adam m and v (adam_m, adam_v) as named tensors
+   * (HF names for full fine-tuning, PEFT names for LoRA) viewing the trainer's own buffers (a
+   * step replaces them, never writes into them), and the step count in `meta`.
+   */
+  snapshot(): TensorState;
+  /** Takes a snapshot's state (or a pre-safetensors single-buffer snapshot of a one-group layout). */
+  restore(state: TensorState | Uint8Array): void;
+  /** sha256 (hex) of the trainable parameters (the groups' bytes in order: the same for any grouping). */
   digest(): string;
-  /** A copy of the trainable parameters. */
-  parameters(): Float32Array | Float64Array;
-  /** Runs `fn` with the trainable parameters replaced by `params` (same layout), then puts them back. */
-  withParameters<T>(params: Float32Array | Float64Array, fn: () => Promise<T>): Promise<T>;
+  /** A copy of the trainable parameters, one buffer per layout group. */
+  parameters(): (Float32Array | Float64Array)[];
+  /** Runs `fn` with the trainable parameters replaced by `params` (same groups), then puts them back. */
+  withParameters<T>(params: readonly (Float32Array | Float64Array)[], fn: () => Promise<T>): Promise<T>;
   release(): Promise<void>;
 }
 
 const SNAPSHOT_MAGIC = "sp0-model-snapshot-1";
+const SNAPSHOT_MAGIC_2 = "sp0-model-snapshot-2";
+/** The snapshot's files: parameters, Adam m, Adam v. */
+export const SNAPSHOT_FILES = ["params.safetensors", "adam_m.safetensors", "adam_v.safetensors"] as const;
 
 export function loadModel(dir: string, opts: LoadModelOptions = {}): LoadedModel {
   const config = loadDecoderConfig(dir);
@@ -74,6 +85,7 @@ export function loadModel(dir: string, opts: LoadModelOptions = {}): LoadedModel
     baseMode: opts.baseMode ?? ((opts.device ?? "cpu") === "cpu" ? "input" : "initializer"),
     seed: opts.seed,
     temperature: opts.trainTemperature,
+    maxGroup: opts.maxGroup,
   });
   if (!opts.lora) weights.clear(); // full fine-tuning: the flat buffer is now the only copy
   const binding = trainer.binding();
@@ -81,7 +93,6 @@ export function loadModel(dir: string, opts: LoadModelOptions = {}): LoadedModel
   const padId = config.padTokenId ?? tokenizer.padId ?? 0;
   const generator = new Generator(config, binding, (ids) => tokenizer.decode(ids), { session, padId });
 
-  const paramBytes = () => new Uint8Array(trainer.params.buffer, trainer.params.byteOffset, trainer.params.byteLength);
   return {
     config,
     tokenizer,
@@ -92,45 +103,24 @@ export function loadModel(dir: string, opts: LoadModelOptions = {}): LoadedModel
     trainStep: (batch, hp) => trainer.step(batch, hp),
     saveAdapters: (out) => trainer.saveAdapters(out, dir),
     loadAdapters: (from) => trainer.loadAdapters(from),
-    snapshot() {
-      const header = new TextEncoder().encode(JSON.stringify({ magic: SNAPSHOT_MAGIC, dtype: trainer.dtype, total: trainer.layout.total, steps: trainer.steps }));
-      const parts = [trainer.params, trainer.m, trainer.v].map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-      const out = new Uint8Array(4 + header.length + parts.reduce((n, p) => n + p.length, 0));
-      new DataView(out.buffer).setUint32(0, header.length, true);
-      out.set(header, 4);
-      let off = 4 + header.length;
-      for (const p of parts) {
-        out.set(p, off);
-        off += p.length;
-      }
-      return out;
+    snapshot: () => snapshotOf(trainer),
+    restore: (state) => restoreInto(trainer, state),
+    digest() {
+      const h = createHash("sha256");
+      for (const p of trainer.paramGroups) h.update(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+      return h.digest("hex");
     },
-    restore(state) {
-      const hl = new DataView(state.buffer, state.byteOffset, state.byteLength).getUint32(0, true);
-      const h = JSON.parse(new TextDecoder().decode(state.subarray(4, 4 + hl))) as { magic: string; dtype: FloatDType; total: number; steps: number };
-      if (h.magic !== SNAPSHOT_MAGIC || h.dtype !== trainer.dtype || h.total !== trainer.layout.total) {
-        throw new ModelError(`restore: snapshot (${h.magic}, ${h.dtype}, ${h.total} parameters) does not fit this model (${trainer.dtype}, ${trainer.layout.total})`);
-      }
-      const bytes = h.total * (h.dtype === "float64" ? 8 : 4);
-      const take = (i: number) => {
-        const src = state.slice(4 + hl + i * bytes, 4 + hl + (i + 1) * bytes);
-        return h.dtype === "float64" ? new Float64Array(src.buffer) : new Float32Array(src.buffer);
-      };
-      trainer.params = take(0);
-      trainer.m = take(1);
-      trainer.v = take(2);
-      trainer.steps = h.steps;
-    },
-    digest: () => createHash("sha256").update(paramBytes()).digest("hex"),
-    parameters: () => trainer.params.slice(),
+    parameters: () => trainer.paramGroups.map((p) => p.slice()),
     async withParameters(params, fn) {
-      if (params.length !== trainer.params.length || params.constructor !== trainer.params.constructor) throw new ModelError(`withParameters: ${params.length} parameters do not fit this model (${trainer.params.length})`);
-      const own = trainer.params;
-      trainer.params = params;
+      const own = trainer.paramGroups;
+      if (params.length !== own.length || params.some((p, i) => p.length !== own[i]!.length || p.constructor !== own[i]!.constructor)) {
+        throw new ModelError(`withParameters: groups [${params.map((p) => p.length).join(", ")}] do not fit this model's [${own.map((p) => p.length).join(", ")}]`);
+      }
+      trainer.paramGroups = [...params];
       try {
         return await fn();
       } finally {
-        trainer.params = own;
+        trainer.paramGroups = own;
       }
     },
     async release() {
@@ -139,4 +129,103 @@ export function loadModel(dir: string, opts: LoadModelOptions = {}): LoadedModel
       await trainer.release();
     },
   };
+}
+
+type Flat = Float32Array | Float64Array;
+
+interface SnapshotMeta {
+  magic: string;
+  dtype: FloatDType;
+  total: number;
+  steps: number;
+  /** Element counts of the layout's groups (how the tensors pack into flat buffers). */
+  groups: number[];
+}
+
+/** The trainer's state as named tensors viewing its buffers: no copy, whatever the model's size. */
+function snapshotOf(trainer: LmTrainer): TensorState {
+  const meta: SnapshotMeta = { magic: SNAPSHOT_MAGIC_2, dtype: trainer.dtype, total: trainer.layout.total, steps: trainer.steps, groups: trainer.layout.groups.map((g) => g.total) };
+  const named = (buffers: Flat[]): StateTensor[] => trainer.layout.slots.map((s) => ({ name: s.spec.name, shape: s.spec.shape, data: trainer.layout.view(buffers, s.spec.name) }));
+  const [p, m, v] = SNAPSHOT_FILES;
+  return {
+    meta: new TextEncoder().encode(JSON.stringify(meta)),
+    files: { [p]: named(trainer.paramGroups), [m]: named(trainer.mGroups), [v]: named(trainer.vGroups) },
+  };
+}
+
+/**
+ * The group buffers of one snapshot file. When the tensors already view buffers laid out as the
+ * groups (a snapshot passed along, or a checkpoint read back packed the same way), those buffers
+ * are taken as they are; otherwise each tensor is copied into fresh group buffers.
+ */
+function groupsOf(trainer: LmTrainer, file: string, tensors: readonly StateTensor[] | undefined): Flat[] {
+  const layout = trainer.layout;
+  if (!tensors) throw new ModelError(`restore: the snapshot has no ${file}`);
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const Want = trainer.dtype === "float64" ? Float64Array : Float32Array;
+  for (const s of layout.slots) {
+    const t = byName.get(s.spec.name);
+    if (!t || t.data.length !== s.size || !(t.data instanceof Want)) throw new ModelError(`restore: ${file} has no ${trainer.dtype} tensor ${s.spec.name} of ${s.size} values`);
+  }
+  if (byName.size !== layout.slots.length) throw new ModelError(`restore: ${file} holds ${byName.size} tensors, this model trains ${layout.slots.length}`);
+  const adopted = layout.groups.map((g, i) => {
+    const first = layout.slots.find((s) => s.group === i && s.offset === 0);
+    if (!first) return undefined;
+    const d = byName.get(first.spec.name)!.data;
+    return d.byteOffset + g.total * Want.BYTES_PER_ELEMENT <= d.buffer.byteLength ? new Want(d.buffer as ArrayBuffer, d.byteOffset, g.total) : undefined;
+  });
+  const fits = layout.slots.every((s) => {
+    const a = adopted[s.group];
+    const d = byName.get(s.spec.name)!.data;
+    return a !== undefined && d.buffer === a.buffer && d.byteOffset === a.byteOffset + s.offset * Want.BYTES_PER_ELEMENT;
+  });
+  if (fits) return adopted as Flat[];
+  const out = layout.zeros(trainer.dtype);
+  for (const s of layout.slots) out[s.group]!.set(byName.get(s.spec.name)!.data, s.offset);
+  return out;
+}
+
+function restoreInto(trainer: LmTrainer, state: TensorState | Uint8Array): void {
+  if (state instanceof Uint8Array) return restoreSingleBuffer(trainer, state);
+  let h: SnapshotMeta;
+  try {
+    h = JSON.parse(new TextDecoder().decode(state.meta)) as SnapshotMeta;
+  } catch {
+    throw new ModelError("restore: the snapshot's header is not JSON");
+  }
+  if (h.magic !== SNAPSHOT_MAGIC_2 || h.dtype !== trainer.dtype || h.total !== trainer.layout.total) {
+    throw new ModelError(`restore: snapshot (${h.magic}, ${h.dtype}, ${h.total} parameters) does not fit this model (${trainer.dtype}, ${trainer.layout.total})`);
+  }
+  const [p, m, v] = SNAPSHOT_FILES;
+  const params = groupsOf(trainer, p, state.files[p]);
+  const mm = groupsOf(trainer, m, state.files[m]);
+  const vv = groupsOf(trainer, v, state.files[v]);
+  trainer.paramGroups = params;
+  trainer.mGroups = mm;
+  trainer.vGroups = vv;
+  trainer.steps = h.steps;
+}
+
+/** The pre-safetensors snapshot: a JSON header, then params, m and v packed in one buffer. */
+function restoreSingleBuffer(trainer: LmTrainer, state: Uint8Array): void {
+  const hl = new DataView(state.buffer, state.byteOffset, state.byteLength).getUint32(0, true);
+  let h: { magic: string; dtype: FloatDType; total: number; steps: number };
+  try {
+    h = JSON.parse(new TextDecoder().decode(state.subarray(4, 4 + hl))) as typeof h;
+  } catch {
+    throw new ModelError("restore: not a model snapshot (its header is not JSON)");
+  }
+  if (h.magic !== SNAPSHOT_MAGIC || h.dtype !== trainer.dtype || h.total !== trainer.layout.total) {
+    throw new ModelError(`restore: snapshot (${h.magic}, ${h.dtype}, ${h.total} parameters) does not fit this model (${trainer.dtype}, ${trainer.layout.total})`);
+  }
+  if (trainer.layout.groups.length !== 1) throw new ModelError(`restore: a single-buffer snapshot (written before checkpoints were safetensors) fits only a one-group model; this one has ${trainer.layout.groups.length} groups`);
+  const bytes = h.total * (h.dtype === "float64" ? 8 : 4);
+  const take = (i: number) => {
+    const src = state.slice(4 + hl + i * bytes, 4 + hl + (i + 1) * bytes);
+    return h.dtype === "float64" ? new Float64Array(src.buffer) : new Float32Array(src.buffer);
+  };
+  trainer.paramGroups = [take(0)];
+  trainer.mGroups = [take(1)];
+  trainer.vGroups = [take(2)];
+  trainer.steps = h.steps;
 }

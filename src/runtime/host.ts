@@ -7,6 +7,7 @@ import { decodeEnvelope, encodeEnvelope } from "../protocol/codec.ts";
 import { ACTOR_IDS, PROTOCOL_VERSION, type ActorId, type Message } from "../protocol/messages.ts";
 import type { RunConfig } from "./config.ts";
 import type { ControlFrame, Port } from "./port.ts";
+import type { ActorState } from "./actor-state.ts";
 import { WireClock } from "./wire-clock.ts";
 
 /** Events a machine receives: the message plus its envelope id and sender. */
@@ -18,12 +19,12 @@ export interface ActorEnv {
   config: RunConfig;
   incarnation: number;
   /** Learner only: parameters to resume from after a restart. */
-  restore?: Uint8Array;
+  restore?: ActorState;
   /**
    * Hand the supervisor a state it can restart from, covering every message before `step`. Actors
    * that keep state across steps (the learner; the AZR proposer's buffers) call it at step starts.
    */
-  checkpoint(step: number, state: Uint8Array): void;
+  checkpoint(step: number, state: ActorState): void;
   /** Learner only: report the step's timing (kept out of the messages so logs stay deterministic). */
   timing(t: LearnerTiming): void;
   /** Run `fn` when the host stops (close executors, subprocesses). */

@@ -9,6 +9,7 @@ import type { RunConfig, TransportKind } from "./config.ts";
 import { serveActor, type ActorFactory, type LearnerTiming } from "./host.ts";
 import { inProcessPair, workerPort, type ControlFrame, type Frame, type Port } from "./port.ts";
 import { WireClock } from "./wire-clock.ts";
+import type { ActorState } from "./actor-state.ts";
 
 export interface ActorModule {
   factory: ActorFactory;
@@ -27,9 +28,9 @@ export interface HubOptions {
   /** Sees every message once (duplicates dropped), before its step's policy.version is reported: metrics derived from messages. */
   observe?: (env: Envelope) => void;
   /** Every actor checkpoint (the learner's after each update), e.g. to write some of them to disk. */
-  onCheckpoint?: (actor: ActorId, step: number, state: Uint8Array) => void;
+  onCheckpoint?: (actor: ActorId, step: number, state: ActorState) => void;
   /** Actor states to start from (resume): the learner's, and any other stateful actor's. */
-  actorStates?: Partial<Record<ActorId, Uint8Array>>;
+  actorStates?: Partial<Record<ActorId, ActorState>>;
   /** End the run once this step begins (an interruption that can be resumed). */
   stopAtStep?: number;
   /** Restarts allowed per actor before the run fails. */
@@ -87,8 +88,14 @@ export class Hub {
   private readonly inbox = new Map<ActorId, Envelope[]>();
   private readonly seen = new Map<number, Set<string>>();
   private pending: Envelope[] = [];
-  /** Latest checkpoint of each actor that keeps state across steps. */
-  private readonly snapshots = new Map<ActorId, Uint8Array>();
+  /**
+   * Latest checkpoint of each actor that keeps state across steps, to restart a crashed actor
+   * from. A learner's tensor state is kept as the tensors it was handed in: over a worker, one
+   * structured-clone copy of its parameters and Adam state (12 bytes per fp32 parameter, in
+   * buffers of at most one layout group each); in process, references to the learner's own
+   * buffers, which its steps replace rather than write into (no copy).
+   */
+  private readonly snapshots = new Map<ActorId, ActorState>();
   private readonly restarts = Object.fromEntries(ACTOR_IDS.map((a) => [a, 0])) as Record<ActorId, number>;
   private readonly stats: StepStats[] = [];
   private messages = 0;

@@ -4,11 +4,12 @@
 
 import type { RunConfig } from "./config.ts";
 import type { SamplingByRole } from "./sampling-stats.ts";
+import type { ActorState } from "./actor-state.ts";
 
 export type ControlFrame =
-  | { c: "start"; config: RunConfig; actor: string; incarnation: number; restore?: Uint8Array }
+  | { c: "start"; config: RunConfig; actor: string; incarnation: number; restore?: ActorState }
   /** An actor's state covering every message of steps before `step` (restart and resume point). */
-  | { c: "checkpoint"; step: number; state: Uint8Array }
+  | { c: "checkpoint"; step: number; state: ActorState }
   | { c: "failed"; error: string }
   /**
    * Learner only: where the step's time went and how many tokens it sampled (never recorded: wall

@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { decodeValue } from "../protocol/codec.ts";
 import { EpisodeLogReader, LogError } from "../protocol/log.ts";
 import type { ActorId } from "../protocol/messages.ts";
-import { latestGoodCheckpoint, type Checkpoint } from "./checkpoint.ts";
+import { actorStateFile, actorStateOf, latestGoodCheckpoint, type Checkpoint } from "./checkpoint.ts";
+import { type ActorState, isTensorState } from "./actor-state.ts";
 import { diffValues } from "./diff.ts";
 import type { RunConfig } from "./config.ts";
 import { openRunDir, readLogOwner, readSavedRun, writeLogOwner, writeSavedRun, type RunDir, type SavedRun } from "./run-dir.ts";
@@ -24,7 +25,7 @@ export interface ResumePlan {
   saved: SavedRun;
   /** The first step to run; 0 when no checkpoint was written yet (the run restarts in its folder). */
   fromStep: number;
-  actorStates?: Partial<Record<ActorId, Uint8Array>>;
+  actorStates?: Partial<Record<ActorId, ActorState>>;
   checkpointPath?: string;
   /** Newer checkpoints that did not verify or decode, with the reason. */
   skipped: { path: string; reason: string }[];
@@ -35,10 +36,10 @@ export interface ResumePlan {
 }
 
 /** The learner's state, checked the way the learner restores it; a problem, or undefined. */
-function learnerProblem(bytes: Uint8Array, step: number): string | undefined {
-  const v = decodeValue(bytes) as Record<string, unknown>;
+function learnerProblem(state: ActorState, step: number, file: string): string | undefined {
+  const v = decodeValue(isTensorState(state) ? state.meta : state) as Record<string, unknown>;
   // The backend's own bytes are checked by the backend when it restores them.
-  if (typeof v !== "object" || v === null || v.step !== step || !(v.backend instanceof Uint8Array)) return `learner.bin is not a learner state for step ${step}`;
+  if (typeof v !== "object" || v === null || v.step !== step || !(v.backend instanceof Uint8Array)) return `${file} is not a learner state for step ${step}`;
   return undefined;
 }
 
@@ -46,13 +47,14 @@ function learnerProblem(bytes: Uint8Array, step: number): string | undefined {
 function checkpointProblem(ck: Checkpoint, config: RunConfig): string | undefined {
   const checks = taskOf(config).statefulActors;
   for (const id of statefulActors(config)) {
-    const bytes = ck.files[`${id}.bin`];
-    if (!bytes) return `it has no ${id}.bin`;
+    const state = actorStateOf(ck, id);
+    if (!state) return `it has no ${id}.bin`;
+    const file = actorStateFile(ck, id);
     try {
-      const problem = id === "learner" ? learnerProblem(bytes, ck.manifest.step) : void (checks[id] ?? decodeValue)(bytes);
+      const problem = id === "learner" ? learnerProblem(state, ck.manifest.step, file) : void (checks[id] ?? decodeValue)(state as Uint8Array);
       if (problem) return problem;
     } catch (e) {
-      return `${id}.bin does not decode (${(e as Error).message.split("\n")[0]})`;
+      return `${file} does not decode (${(e as Error).message.split("\n")[0]})`;
     }
   }
   return undefined;
@@ -158,7 +160,7 @@ export function planResume(pathOrName: string): ResumePlan {
   let actorStates: ResumePlan["actorStates"];
   if (checkpoint) {
     fromStep = checkpoint.manifest.step;
-    actorStates = Object.fromEntries(statefulActors(saved.config).map((id) => [id, checkpoint.files[`${id}.bin`]!]));
+    actorStates = Object.fromEntries(statefulActors(saved.config).map((id) => [id, actorStateOf(checkpoint, id)!]));
   }
   const metricsBytes = keptMetrics(runDir.metricsPath, fromStep);
   const adopt = saved.record ? checkLogOwner(runDir, saved, saved.record) : false;
@@ -186,7 +188,7 @@ function truncateOrCreate(path: string, bytes: number): void {
 }
 
 /** Flags a resume may change; every other flag must agree with the run being resumed. */
-export const RESUME_MAY_CHANGE: readonly string[] = ["steps", "checkpoint-every", "stop-after", "transport", "log-every", "probe"];
+export const RESUME_MAY_CHANGE: readonly string[] = ["steps", "checkpoint-every", "keep-checkpoints", "stop-after", "transport", "log-every", "probe", "report-to", "log-completions", "eval-every", "eval-passages"];
 
 /** Flags that name the run's files, not its configuration: they can only repeat what the run has. */
 const RUN_FILE_FLAGS = new Set(["run", "runs-dir", "record"]);
@@ -200,6 +202,7 @@ export interface ResumeFlags {
   record?: string;
   steps?: number;
   checkpointEvery?: number;
+  keepCheckpoints?: number;
 }
 
 /** The resumed run's settings with the changes a resume may make; refuses a flag that disagrees with the run. */
@@ -215,6 +218,7 @@ export function resumedSettings(saved: SavedRun, fromStep: number, flags: Resume
   const steps = flags.steps ?? saved.config.steps;
   if (steps <= fromStep && steps !== saved.config.steps) throw refuse(`--steps ${steps}: the run already has ${fromStep} steps done; accepted: more than ${fromStep}`);
   const checkpointEvery = flags.checkpointEvery ?? saved.checkpointEvery;
-  if (steps === saved.config.steps && checkpointEvery === saved.checkpointEvery) return saved;
-  return { ...saved, checkpointEvery, config: { ...saved.config, steps } };
+  const keepCheckpoints = flags.keepCheckpoints ?? saved.keepCheckpoints;
+  if (steps === saved.config.steps && checkpointEvery === saved.checkpointEvery && keepCheckpoints === saved.keepCheckpoints) return saved;
+  return { ...saved, checkpointEvery, ...(keepCheckpoints !== undefined ? { keepCheckpoints } : {}), config: { ...saved.config, steps } };
 }

@@ -23,6 +23,8 @@ export interface SavedRun {
   backend: RunConfig["backend"];
   simulation: boolean;
   checkpointEvery: number;
+  /** Checkpoint folders kept (the newest); absent or 0: all. */
+  keepCheckpoints?: number;
   /** The episode log, when the run records one. */
   record?: string;
   config: RunConfig;
@@ -118,6 +120,7 @@ export function readSavedRun(dir: RunDir): SavedRun {
     backend: c.backend,
     simulation: c.backend === "sim",
     checkpointEvery: typeof s.checkpointEvery === "number" ? s.checkpointEvery : 0,
+    ...(typeof s.keepCheckpoints === "number" && s.keepCheckpoints > 0 ? { keepCheckpoints: s.keepCheckpoints } : {}),
     ...(typeof s.record === "string" ? { record: at(s.record) } : {}),
     config: runConfigFrom({
       ...c,

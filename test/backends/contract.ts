@@ -15,6 +15,7 @@
 // corpus passages, masks parsed from the generator's completions (src/tasks/pretrainzero/score.ts),
 // predictor prompts over the masked passages, scored groups, then assembleBatch (src/rl/batch.ts).
 
+import { type ActorState, isTensorState } from "../../src/runtime/actor-state.ts";
 import { describe, expect, test } from "bun:test";
 import { factbookPassages } from "../../src/data/factbook.ts";
 import { encodeValue } from "../../src/protocol/codec.ts";
@@ -157,9 +158,20 @@ function bytes(u: Uint8Array): Buffer {
 }
 
 /** Byte equality with a readable failure: the first differing offset. */
-export function expectSameBytes(a: Uint8Array, b: Uint8Array, what: string): void {
-  const x = bytes(a);
-  const y = bytes(b);
+/** A state as one byte string for comparison: bytes as they are; a tensor state as its meta, then each file's tensor names and values. */
+function stateAsBytes(s: ActorState): Uint8Array {
+  if (!isTensorState(s)) return s;
+  const parts: Uint8Array[] = [s.meta];
+  for (const [file, ts] of Object.entries(s.files).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    parts.push(new TextEncoder().encode(file));
+    for (const t of ts) parts.push(new TextEncoder().encode(`${t.name}[${t.shape.join(",")}]`), new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+export function expectSameBytes(a: ActorState, b: ActorState, what: string): void {
+  const x = bytes(stateAsBytes(a));
+  const y = bytes(stateAsBytes(b));
   if (x.equals(y)) return;
   let i = 0;
   while (i < Math.min(x.length, y.length) && x[i] === y[i]) i++;

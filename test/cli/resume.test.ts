@@ -65,9 +65,12 @@ test("an Absolute Zero run resumes from the checkpoint it stopped at, proposer b
   const AZR = ["train", "--model", join(import.meta.dir, "../../fixtures/tiny-llama"), "--task", "azr", "--steps", "3", "--passages", "2", "--gen-samples", "2", "--pred-samples", "2", "--chunk", "2", "--transport", "inproc", "--checkpoint-every", "1"];
   expect(cli(...AZR, "--run", "azr-whole", "--record", join(dir, "azr-whole.spzlog")).code).toBe(0);
   expect(cli(...AZR, "--run", "azr-split", "--record", join(dir, "azr-split.spzlog"), "--stop-after", "2").code).toBe(0);
-  // The stop-after and final checkpoints hold the proposer's task buffers next to the learner's state.
+  // The stop-after and final checkpoints hold the proposer's task buffers next to the learner's state:
+  // its bookkeeping, and its parameters and Adam moments as safetensors files.
   for (const [run, step] of [["azr-split", 2], ["azr-whole", 3]] as const) {
-    expect(readdirSync(join(dir, "runs", run, "checkpoints", `ckpt-${String(step).padStart(8, "0")}`)).sort()).toEqual(["generator.bin", "learner.bin", "manifest.json"]);
+    const ck = join(dir, "runs", run, "checkpoints", `ckpt-${String(step).padStart(8, "0")}`);
+    expect(readdirSync(ck).sort()).toEqual(["generator.bin", "learner", "manifest.json"]);
+    expect(readdirSync(join(ck, "learner")).sort()).toEqual(["adam_m.safetensors", "adam_v.safetensors", "params.safetensors", "state.msgpack"]);
   }
   const r = cli("train", "--resume", join(dir, "runs", "azr-split"), "--transport", "inproc");
   expect(r.code).toBe(0);

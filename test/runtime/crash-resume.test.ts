@@ -5,7 +5,7 @@
 // simulator, the default model, and Absolute Zero (two stateful actors) on the tiny fixture.
 
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -79,7 +79,8 @@ const rows = (run: string) =>
 function finalCheckpoint(run: string): Buffer {
   const root = join(dir, "runs", run, "checkpoints");
   const last = readdirSync(root).filter((n) => /^ckpt-\d{8}$/.test(n)).sort().at(-1)!;
-  const files = readdirSync(join(root, last)).sort();
+  // Every file, in subfolders too (a model learner's state is learner/*.safetensors and learner/state.msgpack).
+  const files = (readdirSync(join(root, last), { recursive: true }) as string[]).filter((f) => statSync(join(root, last, f)).isFile()).sort();
   return Buffer.concat([Buffer.from(`${last}\0${files.join("\0")}\0`), ...files.map((f) => readFileSync(join(root, last, f)))]);
 }
 

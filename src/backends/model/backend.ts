@@ -14,6 +14,7 @@ import type { LoraTarget } from "../../model/lora.ts";
 import { loadModel, type LoadedModel } from "../../model/model.ts";
 import type { TrainSequence } from "../../model/lm-trainer.ts";
 import { encodeValue, decodeValue } from "../../protocol/codec.ts";
+import { type ActorState, type TensorState, isTensorState } from "../../runtime/actor-state.ts";
 import { addSampling, completionSampling, emptySampling, withSampling } from "../../runtime/sampling-stats.ts";
 import { completionStops, PromptEncoder } from "./prompting.ts";
 
@@ -27,7 +28,7 @@ export class ModelBackend implements LearnerBackend {
   private reference: LoadedModel | null = null;
 
   /** Exponential moving average of the trainable parameters, when the task scores with it (RLP). */
-  private ema: { decay: number; params: Float32Array | Float64Array } | null = null;
+  private ema: { decay: number; params: (Float32Array | Float64Array)[] } | null = null;
 
   /** Prompts as plain text or in the model's chat template (--chat-template). */
   private readonly prompts: PromptEncoder;
@@ -140,7 +141,10 @@ export class ModelBackend implements LearnerBackend {
     if (!this.ema) return;
     const { decay, params: e } = this.ema;
     const p = this.model.parameters();
-    for (let i = 0; i < e.length; i++) e[i] = decay * e[i]! + (1 - decay) * p[i]!;
+    e.forEach((eg, j) => {
+      const pg = p[j]!;
+      for (let i = 0; i < eg.length; i++) eg[i] = decay * eg[i]! + (1 - decay) * pg[i]!;
+    });
   }
 
   async train(batch: GrpoBatch): Promise<TrainResult> {
@@ -187,17 +191,64 @@ export class ModelBackend implements LearnerBackend {
     };
   }
 
-  snapshot(): Uint8Array {
-    return encodeValue({ updates: this.updates, model: this.model.snapshot(), ...(this.ema ? { ema: this.ema.params } : {}) });
+  /**
+   * The model's tensors (views of its buffers, which a step replaces and never writes into) and,
+   * for tasks that keep one, a copy of the moving average (updated in place) as ema.safetensors.
+   */
+  snapshot(): TensorState {
+    const model = this.model.snapshot();
+    const meta = encodeValue({ updates: this.updates, model: model.meta, ema: this.ema ? this.ema.params.map((p) => p.length) : null });
+    if (!this.ema) return { meta, files: model.files };
+    const copy = this.ema.params.map((p) => p.slice());
+    // The moving average has the parameters' names and layout: name it after params.safetensors.
+    const names = model.files["params.safetensors"]!;
+    let g = 0;
+    let at = 0;
+    const ema = names.map((t) => {
+      if (at + t.data.length > copy[g]!.length) {
+        g++;
+        at = 0;
+      }
+      const data = copy[g]!.subarray(at, at + t.data.length);
+      at += t.data.length;
+      return { name: t.name, shape: t.shape, data };
+    });
+    return { meta, files: { ...model.files, "ema.safetensors": ema } };
   }
 
-  restore(state: Uint8Array): void {
+  restore(state: ActorState): void {
+    if (!isTensorState(state)) return this.restoreSingleBuffer(state);
+    const s = decodeValue(state.meta) as { updates: number; model: Uint8Array; ema: number[] | null };
+    this.updates = s.updates;
+    const { "ema.safetensors": ema, ...files } = state.files;
+    this.model.restore({ meta: s.model, files });
+    if (this.ema) {
+      const sizes = this.ema.params.map((p) => p.length);
+      if (!ema || !s.ema || s.ema.join() !== sizes.join()) throw new Error("model backend: the snapshot holds no moving average of the weights for this task");
+      // Copied into fresh groups: the average is updated in place, the state may be shared.
+      const out = this.ema.params.map((p) => new (p.constructor as Float32ArrayConstructor)(p.length) as Float32Array | Float64Array);
+      let g = 0;
+      let at = 0;
+      for (const t of ema) {
+        if (at + t.data.length > out[g]!.length) {
+          g++;
+          at = 0;
+        }
+        out[g]!.set(t.data, at);
+        at += t.data.length;
+      }
+      this.ema.params = out;
+    }
+  }
+
+  /** A state from before safetensors checkpoints: one msgpack value holding the model's single buffer. */
+  private restoreSingleBuffer(state: Uint8Array): void {
     const s = decodeValue(state) as { updates: number; model: Uint8Array; ema?: Float32Array | Float64Array };
     this.updates = s.updates;
     this.model.restore(s.model);
     if (this.ema) {
-      if (!s.ema || s.ema.length !== this.ema.params.length) throw new Error("model backend: the snapshot holds no moving average of the weights for this task");
-      this.ema.params = s.ema;
+      if (!s.ema || this.ema.params.length !== 1 || s.ema.length !== this.ema.params[0]!.length) throw new Error("model backend: the snapshot holds no moving average of the weights for this task");
+      this.ema.params = [s.ema];
     }
   }
 

@@ -4,6 +4,7 @@
 
 import type { Task } from "../task.ts";
 import { TaskBuffers } from "./buffer.ts";
+import { stateBytes } from "../../runtime/actor-state.ts";
 import { AzrObserver } from "./observer.ts";
 import { AZR_MESSAGES, type Tasks } from "./messages.ts";
 import { AZR_DEFAULTS, AZR_FLAGS, azrOptions } from "./options.ts";
@@ -34,7 +35,7 @@ export const AZR: Task = {
   actors: {
     generator: async (env) => {
       const { proposerMachine } = await import("./proposer.machine.ts");
-      const buffers = env.restore ? TaskBuffers.restore(env.restore) : new TaskBuffers();
+      const buffers = env.restore ? TaskBuffers.restore(stateBytes(env.restore, "AZR buffers")) : new TaskBuffers();
       return proposerMachine({ config: env.config, buffers, checkpoint: env.checkpoint });
     },
     reward: async (env) => {
