@@ -36,14 +36,14 @@ test("a resume cuts the older file back to its checkpoint (a torn tail too), wri
   let clock = 1_700_000_000;
   const w = TensorBoardWriter.open(dir, undefined, () => clock);
   for (let s = 0; s < 5; s++) if (s !== 2) w.scalars(s, trainScalars(row(s)));
-  w.scalars(2, evalScalars({ step: 2, evalMaskAcc: 0.5 }));
-  w.scalars(4, evalScalars({ step: 4, evalMaskAcc: 0.75 }));
+  w.scalars(2, evalScalars({ step: 2, evalMaskAcc: 0.5, wall: { seconds: 3 } }));
+  w.scalars(4, evalScalars({ step: 4, evalMaskAcc: 0.75, wall: { seconds: 3 } }));
   w.close();
   const first = eventFiles(dir)[0]!;
   appendFileSync(first, new Uint8Array([1, 2, 3, 4, 5])); // a crash mid-append
   clock += 60;
   // Resume at checkpoint 3: steps 0-2 kept (step 2's row is missing from the file: backfilled), eval at 2 kept, eval at 4 cut.
-  const w2 = TensorBoardWriter.open(dir, { fromStep: 3, trainRows: () => [0, 1, 2].map(row), evalRows: () => [{ step: 2, evalMaskAcc: 0.5 }] }, () => clock);
+  const w2 = TensorBoardWriter.open(dir, { fromStep: 3, trainRows: () => [0, 1, 2].map(row), evalRows: () => [{ step: 2, evalMaskAcc: 0.5, wall: { seconds: 3 } }] }, () => clock);
   for (let s = 3; s < 5; s++) w2.scalars(s, trainScalars(row(s)));
   w2.close();
   const files = eventFiles(dir);

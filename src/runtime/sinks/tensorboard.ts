@@ -55,7 +55,7 @@ export interface TensorBoardResume {
   evalRows: () => Record<string, unknown>[];
 }
 
-/** Cuts one event file back to the events a resumed run keeps; returns the steps kept, by kind. */
+/** Cuts one event file back to the events a resumed run keeps (a file left with none is removed), adding the steps kept to `kept`. */
 function cutEventFile(path: string, fromStep: number, kept: { train: Set<number>; eval: Set<number> }): void {
   const bytes = new Uint8Array(readFileSync(path));
   const { records, goodBytes } = readRecords(bytes);
@@ -73,11 +73,12 @@ function cutEventFile(path: string, fromStep: number, kept: { train: Set<number>
       keep.push(r.raw);
       continue;
     }
-    const evalOnly = scalars.every((s) => isEval(s.tag));
-    if (evalOnly ? e.step > fromStep : e.step >= fromStep) continue;
+    // An eval row's event (eval/… tags, and its wall/eval… time) scores checkpoint N: kept up to fromStep itself.
+    const evalRow = scalars.some((s) => isEval(s.tag));
+    if (evalRow ? e.step > fromStep : e.step >= fromStep) continue;
     keep.push(r.raw);
     summaries++;
-    (evalOnly ? kept.eval : kept.train).add(e.step);
+    (evalRow ? kept.eval : kept.train).add(e.step);
   }
   if (summaries === 0) return rmSync(path);
   if (keep.length === records.length && goodBytes === bytes.length) return;
