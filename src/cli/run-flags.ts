@@ -7,6 +7,7 @@ import { REWARD_DESIGNS } from "../tasks/pretrainzero/rewards.ts";
 import { SPAN_FILTERS } from "../tasks/pretrainzero/span-rules.ts";
 import { TASKS, TASK_NAMES } from "../tasks/registry.ts";
 import type { FlagSpec } from "./args.ts";
+import { SINK_FLAGS } from "./flags/sinks.ts";
 import { CORPUS_FLAGS, DEVICE_FLAGS, LORA_FLAGS, MODEL_FLAGS as MODEL_FOLDER_FLAGS, OPTIMISER_FLAGS, pickFlags, RUN_FOLDER_FLAGS, SAMPLING_FLAGS, withoutDefaults } from "./flags/index.ts";
 
 const D = DEFAULT_RUN_CONFIG;
@@ -47,6 +48,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: "eps-high", type: "number", min: 0, default: D.grpo.epsHigh, help: "GRPO clip range above 1 (clip-higher)" },
   { name: "log-every", type: "int", min: 0, default: 0, help: "print a metrics row every N steps (0: about 20 rows)" },
   { name: "probe", type: "int", min: 0, default: 0, help: "after a model run whose generator trains, run the difficulty probe (bun run probe) on N held-out passages at every checkpoint: how often the frozen initial model solves the generator's spans; 0: off" },
+  ...SINK_FLAGS,
   ...taskFlags(),
 ];
 

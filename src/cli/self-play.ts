@@ -18,6 +18,8 @@ import { applyResume, planResume, RESUME_MAY_CHANGE, resumedSettings, type Resum
 import { statefulActors, taskOf } from "../tasks/registry.ts";
 import { InputError, optInt, optStr, type ParsedArgs } from "./args.ts";
 import { resolveRunConfig } from "./run-config.ts";
+import { checkSinks, readSinks } from "./flags/sinks.ts";
+import { openSinks } from "../runtime/sinks/index.ts";
 import { Progress } from "./progress.ts";
 import { shippedPath } from "../runtime/paths.ts";
 
@@ -116,6 +118,7 @@ export interface SelfPlayCommandOptions {
 
 export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOptions): Promise<number> {
   const say = (line: string) => console.log(line);
+  const sinkSettings = readSinks(args);
   let config: RunConfig;
   let checkpointEvery: number;
   let runDir: RunDir;
@@ -128,6 +131,7 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
     // Everything is checked before anything in the folder changes: a refused resume changes nothing.
     const plan = planResume(args.flags.resume as string);
     const saved = resumedSettings(plan.saved, plan.fromStep, resumeFlags(args, plan.saved));
+    checkSinks(sinkSettings, saved.config);
     await preflightRun(saved.config);
     for (const s of plan.skipped) console.error(`warning: skipping ${s.reason.startsWith("checkpoint ") ? "" : `checkpoint ${s.path}: `}${s.reason}`);
     applyResume(plan, saved);
@@ -141,6 +145,7 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
     ({ config, checkpointEvery } = args.runFolderConfig ? rerunConfig(args, o) : resolveConfig(args, o.backend));
     keepCheckpoints = args.given.has("keep-checkpoints") ? (optInt(args, "keep-checkpoints") ?? 0) : 0;
     await preflightRun(config, { runsDir: args.flags["runs-dir"] as string });
+    checkSinks(sinkSettings, config);
     checkRunsRoot(args.flags["runs-dir"] as string);
     const name = (args.flags.run as string | undefined) ?? defaultRunName(o.command);
     checkRunName(name);
@@ -185,6 +190,7 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
       writeCheckpoint(join(runDir.path, "checkpoints"), step, files, { step });
       killPoint(`checkpoint:${step}:after`);
       pruneCheckpoints(join(runDir.path, "checkpoints"), keepCheckpoints, step);
+      sinks.checkpointWritten(step);
     }
   };
   let stepsDone = 0;
@@ -192,6 +198,8 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
   const schedule = { kind: config.model.schedule, lr: config.model.lr, warmup: config.model.warmup, total: config.steps, minRatio: config.model.minLrRatio };
   const freshRun = !args.flags.resume;
   const observer = await taskOf(config).observer?.(config);
+  // TensorBoard, completions.jsonl, eval.jsonl: read off what this runner sees (src/runtime/sinks/).
+  const sinks = openSinks(sinkSettings, { runPath: runDir.path, config, fromStep, resumed: !freshRun, lastStep: Math.min(config.steps, stopAfter ?? Infinity), checkpointEvery, say: (l) => progress.print(l), warn: (l) => console.error(`warning: ${l}`) });
   const run = runSelfPlay({
     config,
     transport,
@@ -202,12 +210,15 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
     actorStates,
     stopAtStep: stopAfter,
     onTiming: (t) => timings.set(t.step, t),
-    observe: observer ? (env) => observer.see(env.msg) : undefined,
+    observe: (env) => {
+      observer?.see(env.msg);
+      sinks.observe(env);
+    },
     onCheckpoint: (actor, step, state) => {
       const last = step >= Math.min(config.steps, stopAfter ?? Infinity);
       // A model run always checkpoints its last step: its final/ model folder is exported from it.
       const final = config.backend === "model" && step >= config.steps;
-      if (!final && (checkpointEvery <= 0 || !(step % checkpointEvery === 0 || last))) return;
+      if (!final && (checkpointEvery <= 0 || !(step % checkpointEvery === 0 || last)) && !sinks.wantsCheckpoint(step)) return;
       const held = heldCheckpoints.get(step) ?? {};
       held[actor] = state;
       heldCheckpoints.set(step, held);
@@ -241,6 +252,7 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
       metrics.wall = wall;
       killPoint(`metrics:${step}`);
       runDir.appendMetrics(metrics);
+      sinks.row(metrics);
       rowsThrough = v.step;
       commitCheckpoints();
       progress.update(v.step, {
@@ -258,9 +270,11 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
       rmSync(runDir.path, { recursive: true, force: true });
       if (recordPath) for (const f of [recordPath, logOwnerPath(recordPath)]) rmSync(f, { force: true });
     }
+    sinks.abort();
     throw error;
   });
   progress.done();
+  await sinks.finish(say);
   const seconds = (performance.now() - t0) / 1000;
   const finished = fromStep + outcome.steps >= config.steps;
   if (finished && config.backend === "model") (await import("../model/export.ts")).writeFinalModelOrWarn(runDir.path, say);
