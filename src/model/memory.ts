@@ -86,17 +86,18 @@ export function loraParameterCount(cfg: DecoderConfig, rank: number, targets: re
 
 /**
  * Bytes one GRPO step's graph keeps for the backward pass and its largest transients, for a
- * [batch, length] bucket: per token and layer the normed inputs, q/k/v/o, RoPE'd q and k, the
- * MLP's gate, up, SiLU and product and the residual stream, plus attention scores and softmax
- * ([heads, length] per token); then the LM head's logits, log-softmax and two gradients of those.
+ * [batch, length] bucket. Per token and layer: the normed inputs, q/k/v/o, the MLP's gate, up and
+ * product, and the attention scores ([heads, length] per token), with factors fitted to ORT's
+ * measured peaks (README: 3d + 2q + 2kv + 3I + 1.5·H·T values); then the LM head's logits,
+ * log-softmax and the gradient of the logits over the whole vocabulary.
  */
 export function trainActivationBytes(cfg: DecoderConfig, batch: number, length: number, f = 4): number {
   const tokens = batch * length;
   const q = cfg.numHeads * cfg.headDim;
   const kv = cfg.numKvHeads * cfg.headDim;
-  const perTokenLayer = 6 * cfg.hiddenSize + 3 * q + 4 * kv + 5 * cfg.intermediateSize + 3 * cfg.numHeads * length;
+  const perTokenLayer = 3 * cfg.hiddenSize + 2 * q + 2 * kv + 3 * cfg.intermediateSize + 1.5 * cfg.numHeads * length;
   const layers = tokens * perTokenLayer * cfg.numLayers;
-  const head = 4 * batch * (length - 1) * cfg.vocabSize;
+  const head = 3 * batch * (length - 1) * cfg.vocabSize;
   return (layers + head) * f;
 }
 

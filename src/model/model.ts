@@ -4,6 +4,7 @@
  * instance for the life of the worker).
  */
 import { createHash } from "node:crypto";
+import { basename, resolve } from "node:path";
 import type { OptimizerConfig } from "../engine/optim.ts";
 import type { Device, SessionOptions } from "../engine/session.ts";
 import type { FloatDType } from "./decoder.ts";
@@ -13,6 +14,7 @@ import { LogprobScorer, type ScoreOptions, type ScoreResult } from "./logprobs.t
 import { LmTrainer, type TrainHyper, type TrainSequence, type TrainStepResult } from "./lm-trainer.ts";
 import type { LoraConfig } from "./lora.ts";
 import { openModelWeights } from "./safetensors.ts";
+import { type MemoryPlan, checkMemory, estimateMemory, memoryCheckEnabled } from "./memory.ts";
 import { TextTokenizer } from "./tokenizer.ts";
 import type { StateTensor, TensorState } from "../runtime/actor-state.ts";
 
@@ -39,6 +41,11 @@ export interface LoadModelOptions {
   readonly scoreTemperature?: number;
   /** Most elements per flat parameter buffer (default 2^28); tests force several small groups. */
   readonly maxGroup?: number;
+  /**
+   * The memory check before loading (memory.ts): false skips it (as SPZ_MEMORY_CHECK=off does);
+   * `train`/`generate` are the buckets to size it for (default 8 × 512 each).
+   */
+  readonly memoryCheck?: boolean | Pick<MemoryPlan, "train" | "generate">;
 }
 
 export interface LoadedModel {
@@ -75,6 +82,10 @@ export const SNAPSHOT_FILES = ["params.safetensors", "adam_m.safetensors", "adam
 
 export function loadModel(dir: string, opts: LoadModelOptions = {}): LoadedModel {
   const config = loadDecoderConfig(dir);
+  if (memoryCheckEnabled(opts.memoryCheck !== false)) {
+    const plan = { mode: opts.lora ? { kind: "lora" as const, ...opts.lora } : { kind: "full" as const }, dtype: opts.dtype, ...(typeof opts.memoryCheck === "object" ? opts.memoryCheck : {}) };
+    checkMemory(`${opts.lora ? `LoRA (rank ${opts.lora.rank}) training` : "full fine-tuning"} of ${basename(resolve(dir))}`, estimateMemory(config, plan), undefined, !!opts.lora);
+  }
   const tokenizer = TextTokenizer.load(dir);
   const weights = openModelWeights(dir, config).readAllF32();
   const session: SessionOptions = { device: opts.device ?? "cpu", deterministic: opts.deterministic ?? false, ...(opts.threads ? { threads: opts.threads } : {}) };
