@@ -10,8 +10,9 @@ import { DEFAULT_PRETRAIN, pretrain, type PretrainOptions, type PythonMix, type 
 import { syntheticDocuments, syntheticTriplets } from "../tasks/azr/synthetic-documents.ts";
 import { defineCommand, InputError, int, num, oneOf, optStr, str } from "./args.ts";
 import { SPAN_FILTERS } from "../tasks/pretrainzero/span-rules.ts";
-import { CORPUS_FLAGS, OPTIMISER_FLAGS, pickFlags, readCorpus, readOptimiser, withDefaults } from "./flags/index.ts";
+import { CORPUS_FLAGS, DEVICE_FLAGS, OPTIMISER_FLAGS, pickFlags, readCorpus, readDevice, readOptimiser, withDefaults } from "./flags/index.ts";
 import { Progress } from "./progress.ts";
+import { cudaUnavailableReason, DeviceUnavailableError } from "../engine/session.ts";
 
 const D = DEFAULT_PRETRAIN;
 /** About one sequence of a small model's context per standard-library chunk. */
@@ -60,6 +61,7 @@ export const pretrainCommand = defineCommand(
       { name: "also-corpus", type: "path", help: "a second corpus whose training passages join the first's (read with the same corpus flags), e.g. a controlled corpus from bun run corpus --controlled" },
       { name: "dtype", type: "enum", values: DTYPES, default: D.dtype, help: "storage dtype of model.safetensors" },
       { name: "seed", type: "int", min: 0, default: D.seed, help: "seed for initialization, data order and rendering" },
+      ...pickFlags(DEVICE_FLAGS, "device"),
     ],
     examples: [
       "bun run lm-pretrain --out fixtures/default-model",
@@ -70,6 +72,10 @@ export const pretrainCommand = defineCommand(
   async (args) => {
     const out = str(args, "out");
     if (existsSync(out) && readdirSync(out).length > 0) throw new InputError(`--out ${out} is not empty; choose a new folder (nothing is overwritten)`);
+    const { device } = readDevice(args);
+    // Fail before the corpus and the tokenizer are built, with the message a session would give.
+    const noCuda = device === "cuda" ? cudaUnavailableReason() : undefined;
+    if (noCuda) throw new DeviceUnavailableError(`--device cuda: ${noCuda}`);
     const { lr, warmup } = readOptimiser(args);
     const corpus = readCorpus(args);
     const o: PretrainOptions = {
@@ -116,7 +122,7 @@ export const pretrainCommand = defineCommand(
     const python = o.python ? await pythonSources(o.python, o.seed) : undefined;
     const r = await pretrain(train.map((p) => p.text), out, o, (s) =>
       progress.update(s.step + 1, { loss: s.loss, lr: s.lr.toExponential(2), "tokens/s": Math.round(s.tokensPerS) }),
-    python);
+    python, device);
     progress.done();
     console.log(`wrote ${out}: ${r.params} parameters, ${r.trainTokens} training tokens in ${r.seconds.toFixed(1)} s; loss ${r.losses[0]!.toFixed(3)} -> ${r.losses.at(-1)!.toFixed(3)}`);
     if (args.json) console.log(JSON.stringify({ out, params: r.params, trainTokens: r.trainTokens, seconds: r.seconds, lossFirst: r.losses[0], lossLast: r.losses.at(-1), trainPassages: train.length, heldOutPassages: heldOut.length }));

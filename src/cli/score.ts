@@ -8,7 +8,7 @@ import { openModelWeights } from "../model/safetensors.ts";
 import { TextTokenizer } from "../model/tokenizer.ts";
 import { checkModelDir } from "../runtime/preflight.ts";
 import { bool, defineCommand, InputError, int, optStr } from "./args.ts";
-import { MODEL_FLAGS, readModel, requiredFlags } from "./flags/index.ts";
+import { DEVICE_FLAGS, MODEL_FLAGS, pickFlags, readDevice, readModel, requiredFlags } from "./flags/index.ts";
 
 export const scoreCommand = defineCommand(
   {
@@ -16,6 +16,7 @@ export const scoreCommand = defineCommand(
     summary: "Log-probs of a token sequence under a model: each next token, and the full vector at the last position (JSON).",
     flags: [
       ...requiredFlags(MODEL_FLAGS, "model"),
+      ...pickFlags(DEVICE_FLAGS, "device"),
       { name: "ids", type: "string", help: "comma-separated token ids, e.g. 1,2,3" },
       { name: "text", type: "string", help: "text to tokenize with the model's tokenizer.json" },
       { name: "top", type: "int", min: 0, default: 10, help: "also list the N most likely next tokens" },
@@ -28,6 +29,7 @@ export const scoreCommand = defineCommand(
   },
   async (args) => {
     const { dir } = readModel(args);
+    const { device } = readDevice(args);
     const idsFlag = optStr(args, "ids");
     const text = optStr(args, "text");
     if ((idsFlag === undefined) === (text === undefined)) throw new InputError("give exactly one of --ids or --text (command score); --ids takes comma-separated token ids, --text a string");
@@ -49,7 +51,7 @@ export const scoreCommand = defineCommand(
     }
     if (ids.length === 0) throw new InputError("nothing to score: --text gives no tokens (command score); accepted: a non-empty text or --ids");
     const weights = openModelWeights(dir, cfg).readAllF32();
-    const scorer = new LogprobScorer(cfg, frozenBinding(cfg, weights, "initializer"), { deterministic: true });
+    const scorer = new LogprobScorer(cfg, frozenBinding(cfg, weights, "initializer"), { deterministic: true, device });
     const [r] = await scorer.score([ids], { lastLogp: true });
     const last = r!.lastLogp!;
     const top = [...last.keys()].sort((a, b) => last[b]! - last[a]!).slice(0, int(args, "top"));

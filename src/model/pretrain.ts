@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { mul, reduceMean, reshape, tokenLogProbs } from "../engine/ops/index.ts";
 import { ParamLayout, normalFrom, type ParamSpec } from "../engine/params.ts";
-import { hostTensor } from "../engine/session.ts";
+import { hostTensor, type Device } from "../engine/session.ts";
 import { Trainer } from "../engine/train-step.ts";
 import type { Graph, Tensor } from "../engine/graph.ts";
 import { learningRate, type LrSchedule } from "../rl/schedule.ts";
@@ -252,6 +252,8 @@ export async function pretrain(
   o: PretrainOptions,
   onStep?: (s: PretrainStep) => void,
   python?: PythonSources,
+  /** Where the training graphs run; not an option, so pretrain.json stays the same on either. */
+  device: Device = "cpu",
 ): Promise<PretrainResult> {
   const docs = pretrainDocuments(train, o, python);
   const bpe = trainBpe(docs, { vocabSize: o.vocabSize, specialTokens: [EOS, PAD] });
@@ -274,7 +276,7 @@ export async function pretrain(
     { kind: "adamw", beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: o.weightDecay, clipNorm: 1 },
     () => nextTokenLoss(cfg, B, T),
     layout.initialize(normalFrom(uniform)),
-    { deterministic: true },
+    { deterministic: true, device },
   );
   const schedule: LrSchedule = { kind: "cosine", lr: o.lr, warmup: o.warmup, total: o.steps, minRatio: 0.1 };
   const windows = Math.floor((stream.length - 1) / T);

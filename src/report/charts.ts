@@ -70,6 +70,14 @@ export const CHART_SPECS: readonly ChartSpec[] = [
   },
   { id: "eval-nll", title: "Held-out NLL", help: "mean next-token negative log-likelihood (nats/token) of the held-out passages (train --eval-every, eval.jsonl)", fields: ["evalNll"] },
   {
+    id: "curve-acc",
+    title: "Checkpoints: held-out masked-span accuracy",
+    help: "every checkpoint and the initial model (step 0) scored on the same held-out masks, greedy exact match (eval --all-checkpoints, eval-curve.jsonl)",
+    fields: ["curveMaskAcc"],
+    range: [0, 1],
+  },
+  { id: "curve-nll", title: "Checkpoints: held-out NLL", help: "next-token NLL (nats/token) of every checkpoint and the initial model on the same held-out passages (eval --all-checkpoints, eval-curve.jsonl)", fields: ["curveNll"] },
+  {
     id: "response-len",
     title: "Response length",
     help: "mean tokens per sampled response",
@@ -105,7 +113,7 @@ export const CHART_SPECS: readonly ChartSpec[] = [
 ];
 
 /** Fields that are identifiers or bookkeeping, never charted. */
-const NOT_CHARTED = new Set(["step", "version", "evalMasks", "evalTokens"]);
+const NOT_CHARTED = new Set(["step", "version", "evalMasks", "evalTokens", "curveMasks"]);
 
 export interface SeriesData {
   run: number;

@@ -116,6 +116,7 @@ export function loadRun(arg: string, runsDir = "runs"): RunMetrics {
   const coverage = stepCoverage(parsed.rows.map((r) => ({ step: r.step })));
   mergeByStep(parsed, path.join(dir, "probe.jsonl"), "probe");
   mergeByStep(parsed, path.join(dir, "eval.jsonl"), "eval");
+  mergeByStep(parsed, path.join(dir, "eval-curve.jsonl"), "curve");
   const stepProblems = describeStepProblems(coverage);
   if (stepProblems) {
     parsed.warnings.push(`${metricsPath}: ${stepProblems}; charted with a gap at each missing step and the last row of each step written twice`);
@@ -128,7 +129,8 @@ export function loadRun(arg: string, runsDir = "runs"): RunMetrics {
 /**
  * Per-checkpoint rows joined to the metrics by step, their fields named `prefix`…: the difficulty
  * probe's (RUN/probe.jsonl, `bun run probe`) and the held-out metrics (RUN/eval.jsonl,
- * `train --eval-every`). Step N is the policy after N updates, the one that sampled row N.
+ * `train --eval-every`) and the checkpoints' eval curve (RUN/eval-curve.jsonl, `eval --all-checkpoints`).
+ * Step N is the policy after N updates, the one that sampled row N.
  */
 function mergeByStep(parsed: Pick<RunMetrics, "rows" | "fields" | "warnings">, sidePath: string, prefix: string): void {
   if (!fs.existsSync(sidePath)) return;

@@ -26,10 +26,10 @@ test("the mask set is fixed by the passages and the seed", () => {
   for (const m of a) expect(m.masked).toContain("[mask]");
 });
 
-test("eval --compare scores a base model and a trained run side by side, and caches the run's result", () => {
+test("eval scores a base model and a trained run in one table, and caches the run's result", () => {
   const train = cli("train", "--model", LLAMA, "--steps", "2", "--passages", "2", "--gen-samples", "2", "--pred-samples", "2", "--transport", "inproc", "--run", "r", "--checkpoint-every", "1");
   expect(train.code).toBe(0);
-  const r = cli("eval", join(dir, "runs", "r"), "--model", LLAMA, "--compare", "--limit", "6", "--json");
+  const r = cli("eval", join(dir, "runs", "r"), "--model", LLAMA, "--limit", "6", "--json");
   expect(r.code).toBe(0);
   const out = JSON.parse(r.out.trim().split("\n").at(-1)!);
   expect(out.results).toHaveLength(2);
