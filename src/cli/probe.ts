@@ -2,6 +2,8 @@
 
 import { DEFAULT_PROBE_OPTIONS, probeRun, type ProbeRow } from "../eval/probe.ts";
 import { bool, defineCommand, int } from "./args.ts";
+import { cudaUnavailableReason, DeviceUnavailableError } from "../engine/session.ts";
+import { DEVICE_FLAGS, pickFlags, readDevice } from "./flags/index.ts";
 
 const rate = (x: number | null) => (x === null ? "-" : x.toFixed(3));
 
@@ -18,14 +20,19 @@ export const probeCommand = defineCommand(
       { name: "seed", type: "int", min: 0, default: DEFAULT_PROBE_OPTIONS.seed, help: "seed of the passage choice and of the masks' sampling" },
       { name: "batch", type: "int", min: 1, default: DEFAULT_PROBE_OPTIONS.batch, help: "sequences per generate call" },
       { name: "fresh", type: "boolean", default: false, help: "recompute every step even when probe.jsonl has it" },
+      ...pickFlags(DEVICE_FLAGS, "device"),
     ],
     examples: ["bun run probe runs/pz", "bun run probe runs/pz --passages 64 --samples 8 --json"],
   },
   async (args) => {
     const run = args.positionals[0]!;
+    const { device } = readDevice(args);
+    // Fail before the corpus is read, with the message a session would give.
+    const noCuda = device === "cuda" ? cudaUnavailableReason() : undefined;
+    if (noCuda) throw new DeviceUnavailableError(`--device cuda: ${noCuda}`);
     const rows: ProbeRow[] = await probeRun(
       run,
-      { passages: int(args, "passages"), samples: int(args, "samples"), seed: int(args, "seed"), batch: int(args, "batch"), fresh: bool(args, "fresh") },
+      { passages: int(args, "passages"), samples: int(args, "samples"), seed: int(args, "seed"), batch: int(args, "batch"), fresh: bool(args, "fresh"), device },
       (p) => {
         if (p.kind === "warning") console.error(`warning: ${p.message}`);
         else console.error(`probe: step ${p.step} (${p.index}/${p.total})${p.cached ? " cached" : ""}`);

@@ -19,6 +19,7 @@ import { actorStateOf, readCheckpoint } from "../runtime/checkpoint.ts";
 import type { ActorState } from "../runtime/actor-state.ts";
 import { decodeLearnerState } from "../runtime/learner-state.ts";
 import type { RunConfig } from "../runtime/config.ts";
+import type { Device } from "../engine/session.ts";
 import { rng } from "../runtime/rng.ts";
 import { taskOf } from "../tasks/registry.ts";
 import { openRunDir, readSavedRun } from "../runtime/run-dir.ts";
@@ -41,6 +42,8 @@ export interface ProbeOptions {
   batch: number;
   /** Recompute every step even when probe.jsonl has it. */
   fresh?: boolean;
+  /** Where the models run (probe --device); default the run's own. */
+  device?: Device;
 }
 
 export const DEFAULT_PROBE_OPTIONS: ProbeOptions = { passages: 32, samples: 4, seed: 0, batch: 32 };
@@ -91,6 +94,7 @@ function settingsOf(config: RunConfig, o: ProbeOptions): Record<string, unknown>
     // Only where set, so rows cached before these settings existed stay valid.
     ...(m.chatTemplate && m.chatTemplate !== "off" ? { chatTemplate: m.chatTemplate } : {}),
     ...(answers.some(Boolean) ? { answers } : {}),
+    ...(m.device !== "cpu" ? { device: m.device } : {}),
   };
 }
 
@@ -217,7 +221,8 @@ export async function probeRun(runDir: string, options: Partial<ProbeOptions> = 
   const o: ProbeOptions = { ...DEFAULT_PROBE_OPTIONS, ...options };
   for (const k of ["passages", "samples", "batch"] as const) if (!(Number.isInteger(o[k]) && o[k] >= 1)) throw new ProbeError(`probe: ${k} must be a positive integer, got ${o[k]}`);
   const dir = openRunDir(runDir);
-  const config = readSavedRun(dir).config;
+  const saved = readSavedRun(dir).config;
+  const config: RunConfig = o.device ? { ...saved, model: { ...saved.model, device: o.device } } : saved;
   if (config.backend !== "model") throw new ProbeError(`run ${dir.path} trained the simulator, not a model; accepted: runs of train with --backend model`);
   if (!PROBE_TASKS.includes(config.task)) throw new ProbeError(`run ${dir.path} is task ${config.task}, whose generator writes no masks; accepted tasks: ${PROBE_TASKS.join(", ")}`);
   const warn = (message: string) => onProgress?.({ kind: "warning", message });

@@ -1,8 +1,8 @@
-// --device on every command that runs a model outside train (eval, score, lm-pretrain): the flag
+// --device on every command that runs a model outside train (eval, score, lm-pretrain, probe): the flag
 // parses like train's, cpu runs, and cuda on a machine without it is train's one-line error with
 // exit 2, never a silent run on the CPU.
 
-import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,10 +25,17 @@ function cli(...args: string[]) {
 const COMMANDS: Record<string, string[]> = {
   eval: ["eval", "--model", LLAMA, "--limit", "2"],
   score: ["score", "--model", LLAMA, "--ids", "1,2,3", "--no-full"],
+  probe: ["probe", join(dir, "runs", "r"), "--passages", "2", "--samples", "1"],
   "lm-pretrain": ["lm-pretrain", "--out", join(dir, "pretrained"), "--steps", "1", "--hidden", "16", "--layers", "1", "--heads", "2", "--kv-heads", "1", "--intermediate", "32", "--vocab", "300"],
 };
 
-test("eval, score and lm-pretrain document --device with train's values", () => {
+beforeAll(() => {
+  // A model run for probe (a mask task with a checkpoint).
+  const train = cli("train", "--model", LLAMA, "--steps", "1", "--passages", "2", "--gen-samples", "2", "--pred-samples", "2", "--transport", "inproc", "--run", "r", "--checkpoint-every", "1");
+  expect(train.code).toBe(0);
+});
+
+test("eval, score, probe and lm-pretrain document --device with train's values", () => {
   for (const name of Object.keys(COMMANDS)) {
     const help = cli(name, "--help").out;
     expect({ name, has: help.includes("--device <cpu|cuda>") }).toEqual({ name, has: true });
