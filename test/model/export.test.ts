@@ -8,8 +8,8 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ModelBackend } from "../../src/backends/model/backend.ts";
-import { decodeValue } from "../../src/protocol/codec.ts";
-import { readCheckpoint } from "../../src/runtime/checkpoint.ts";
+import { actorStateOf, readCheckpoint } from "../../src/runtime/checkpoint.ts";
+import { decodeLearnerState } from "../../src/runtime/learner-state.ts";
 import { openRunDir, readSavedRun } from "../../src/runtime/run-dir.ts";
 import { loadDecoderConfig } from "../../src/model/hf-config.ts";
 import { loadModel, type LoadedModel } from "../../src/model/model.ts";
@@ -65,8 +65,7 @@ beforeAll(() => {
 /** The learner's model with checkpoint `path` of run `name` restored, as eval restores it. */
 function restored(name: string, path: string): LoadedModel {
   const backend = ModelBackend.load(readSavedRun(openRunDir(run(name))).config);
-  const state = decodeValue(readCheckpoint(path).files["learner.bin"]!) as { backend: Uint8Array };
-  backend.restore(state.backend);
+  backend.restore(decodeLearnerState(actorStateOf(readCheckpoint(path), "learner")!).backend);
   return backend.model;
 }
 
