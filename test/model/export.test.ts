@@ -8,7 +8,10 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ModelBackend } from "../../src/backends/model/backend.ts";
-import { actorStateOf, readCheckpoint } from "../../src/runtime/checkpoint.ts";
+import { actorStateOf, readCheckpoint, writeCheckpoint } from "../../src/runtime/checkpoint.ts";
+import { encodeValue } from "../../src/protocol/codec.ts";
+import { ParamLayout } from "../../src/engine/params.ts";
+import { decoderParamSpecs } from "../../src/model/decoder.ts";
 import { decodeLearnerState } from "../../src/runtime/learner-state.ts";
 import { openRunDir, readSavedRun } from "../../src/runtime/run-dir.ts";
 import { loadDecoderConfig } from "../../src/model/hf-config.ts";
@@ -179,6 +182,27 @@ describe("full fine-tuning", () => {
     expect(header(join(out, "model.safetensors")).every((t) => t.dtype === "F16")).toBe(true);
     expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8")).torch_dtype).toBe("float16");
   });
+});
+
+test("a checkpoint written before the learner's tensors had their own files (one learner.bin) exports the same model", () => {
+  // The old layout, built from the new checkpoint's parameters: learner.bin = {step, backend: {updates,
+  // model: u32 header length, JSON header, then params, Adam m and v as one flat buffer}}.
+  cpSync(run("f32"), run("legacy"), { recursive: true });
+  const layout = new ParamLayout(decoderParamSpecs(loadDecoderConfig(F32)));
+  const params = openCheckpoint(join(ckpt("f32", 2), PARAMS_FILE));
+  const flat = new Float32Array(layout.total * 3);
+  for (const s of layout.slots) flat.set(params.readF32(s.spec.name), s.offset);
+  const head = new TextEncoder().encode(JSON.stringify({ magic: "sp0-model-snapshot-1", dtype: "float32", total: layout.total, steps: 2 }));
+  const snap = new Uint8Array(4 + head.length + flat.byteLength);
+  new DataView(snap.buffer).setUint32(0, head.length, true);
+  snap.set(head, 4);
+  snap.set(new Uint8Array(flat.buffer), 4 + head.length);
+  const learner = encodeValue({ step: 3, version: 3, lastStats: null, backend: encodeValue({ updates: 2, model: snap }) });
+  writeCheckpoint(join(run("legacy"), "checkpoints"), 3, { "learner.bin": learner }, { step: 3 });
+  const r = cli("export", run("legacy"), "--out", join(dir, "out-legacy"), "--json");
+  expect(r.code).toBe(0);
+  expect(JSON.parse(r.out.trim().split("\n").at(-1)!).step).toBe(3);
+  expect(readFileSync(join(dir, "out-legacy", "model.safetensors"))).toEqual(readFileSync(join(run("f32"), "final", "model.safetensors")));
 });
 
 describe("LoRA", () => {
