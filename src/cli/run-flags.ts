@@ -43,7 +43,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: "resume", type: "path", help: "continue the run in this folder from its newest good checkpoint" },
   { name: "stop-after", type: "int", min: 1, help: "stop once this many steps are done (resume later with --resume)" },
   { name: "checkpoint-every", type: "int", min: 0, help: `write a checkpoint every N steps, and at the end (0: never; ${dflt("sim 0, model 5")})` },
-  { name: "keep-checkpoints", type: "int", min: 0, help: "keep only the newest N checkpoint folders, deleting older ones as new ones are written (default 0: keep all)" },
+  { name: "keep-checkpoints", type: "int", min: 0, help: "keep only the newest N checkpoint folders, deleting older ones as new ones are written (those --eval-every still reads are kept too; default 0: keep all)" },
   { name: "eps-low", type: "number", min: 0, default: D.grpo.epsLow, help: "GRPO clip range below 1" },
   { name: "eps-high", type: "number", min: 0, default: D.grpo.epsHigh, help: "GRPO clip range above 1 (clip-higher)" },
   { name: "log-every", type: "int", min: 0, default: 0, help: "print a metrics row every N steps (0: about 20 rows)" },

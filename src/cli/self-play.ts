@@ -189,7 +189,8 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
       const files = Object.assign({}, ...stateful.map((id) => actorStateFiles(id, held[id]!)));
       writeCheckpoint(join(runDir.path, "checkpoints"), step, files, { step });
       killPoint(`checkpoint:${step}:after`);
-      pruneCheckpoints(join(runDir.path, "checkpoints"), keepCheckpoints, step);
+      // Checkpoints --eval-every evaluates in the background are spared: its process reads them later.
+      pruneCheckpoints(join(runDir.path, "checkpoints"), keepCheckpoints, step, (s) => sinks.wantsCheckpoint(s));
       sinks.checkpointWritten(step);
     }
   };

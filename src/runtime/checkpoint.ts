@@ -284,11 +284,14 @@ export function readCheckpoint(path: string): Checkpoint {
  * Deletes all but the newest `keep` checkpoint folders up to step `upTo` (the one just written)
  * under `root`; keep <= 0 keeps them all. Folders past `upTo` (left by a run resumed from an
  * older checkpoint, and about to be rewritten) are not counted, so the new one is never deleted.
- * Returns the deleted paths.
+ * Steps `spare` names (e.g. those --eval-every reads in the background) are neither counted nor
+ * deleted. Returns the deleted paths.
  */
-export function pruneCheckpoints(root: string, keep: number, upTo = Infinity): string[] {
+export function pruneCheckpoints(root: string, keep: number, upTo = Infinity, spare: (step: number) => boolean = () => false): string[] {
   if (!(keep > 0) || !existsSync(root)) return [];
-  const names = readdirSync(root).filter((n) => /^ckpt-\d{8}$/.test(n) && Number(n.slice(5)) <= upTo).sort();
+  const names = readdirSync(root)
+    .filter((n) => /^ckpt-\d{8}$/.test(n) && Number(n.slice(5)) <= upTo && !spare(Number(n.slice(5))))
+    .sort();
   const gone = names.slice(0, Math.max(0, names.length - keep)).map((n) => join(root, n));
   for (const p of gone) rmSync(p, { recursive: true, force: true });
   return gone;

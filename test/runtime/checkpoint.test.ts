@@ -114,4 +114,8 @@ test("pruning keeps the newest N checkpoints up to the one just written, never a
   expect(pruneCheckpoints(root, 2, 5).map((p) => p.slice(-13))).toEqual(["ckpt-00000001", "ckpt-00000002", "ckpt-00000003"]);
   expect(readdirSync(root).sort()).toEqual(["ckpt-00000004", "ckpt-00000005", "ckpt-00000009"]);
   expect(pruneCheckpoints(root, 0, 9)).toEqual([]);
+  // Spared steps (read later by --eval-every) are neither deleted nor counted among the N kept.
+  for (const s of [6, 7, 8]) writeCheckpoint(root, s, files(s));
+  expect(pruneCheckpoints(root, 1, 8, (s) => s === 6).map((p) => p.slice(-13))).toEqual(["ckpt-00000004", "ckpt-00000005", "ckpt-00000007"]);
+  expect(readdirSync(root).sort()).toEqual(["ckpt-00000006", "ckpt-00000008", "ckpt-00000009"]);
 });
