@@ -59,7 +59,7 @@ function writeDurably(path: string, bytes: Uint8Array | string): void {
 /** Bytes moved per write or read call, and hashed at once: large files never sit whole in memory. */
 export const CHUNK_BYTES = 64 * 1024 * 1024;
 
-/** The safetensors dtype of a float array, and back. */
+/** The safetensors dtype of a float array. */
 const ST_DTYPE = (a: StateFloats) => (a instanceof Float64Array ? "F64" : "F32");
 
 /** A tensor's bytes: a view, never a copy. */
