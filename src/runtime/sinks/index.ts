@@ -70,6 +70,8 @@ export function openSinks(s: SinkSettings, c: SinkContext): RunSinks {
         : undefined,
     );
   }
+  const writes = [...(tb ? ["tensorboard/ (view: tensorboard --logdir " + join(c.runPath, "tensorboard") + ")"] : []), ...(completions ? ["completions.jsonl"] : []), ...(evalEvery ? ["eval.jsonl"] : [])];
+  if (writes.length) c.say(`also writing ${writes.join(", ")} in ${c.runPath}`);
   return {
     observe(env) {
       completions?.see(env.msg);
