@@ -30,7 +30,7 @@ function usage(): string {
     "  simulate   the PretrainZero loop against simulated policies",
     "  replay     re-drive an actor from an episode log and verify it bit for bit",
     "  inspect    serve the episode inspector for a run or log on localhost (or --list)",
-    "  eval       held-out masked-span accuracy and next-token loss of a model or runs (--compare)",
+    "  eval       held-out masked-span accuracy and next-token loss of a model or runs (--all-checkpoints: the curve)",
     "  probe      how hard a run's generated spans are for its frozen initial model, per checkpoint",
     "  exec-check run a Python file in the sandbox and print its JSON verdict",
     "  study      methods × seeds on one budget, one held-out eval set: mean ± 95% CI and paired differences",
