@@ -189,8 +189,8 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
       const files = Object.assign({}, ...stateful.map((id) => actorStateFiles(id, held[id]!)));
       writeCheckpoint(join(runDir.path, "checkpoints"), step, files, { step });
       killPoint(`checkpoint:${step}:after`);
-      // Checkpoints --eval-every evaluates in the background are spared: its process reads them later.
-      pruneCheckpoints(join(runDir.path, "checkpoints"), keepCheckpoints, step, (s) => sinks.wantsCheckpoint(s));
+      // Checkpoints --eval-every has yet to evaluate in the background are spared: its process reads them later.
+      pruneCheckpoints(join(runDir.path, "checkpoints"), keepCheckpoints, step, (s) => sinks.needsCheckpoint(s));
       sinks.checkpointWritten(step);
     }
   };
@@ -276,6 +276,8 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
   });
   progress.done();
   await sinks.finish(say);
+  // The checkpoints --keep-checkpoints spared for background evals go once those are done.
+  if (keepCheckpoints > 0) pruneCheckpoints(join(runDir.path, "checkpoints"), keepCheckpoints);
   const seconds = (performance.now() - t0) / 1000;
   const finished = fromStep + outcome.steps >= config.steps;
   if (finished && config.backend === "model") (await import("../model/export.ts")).writeFinalModelOrWarn(runDir.path, say);

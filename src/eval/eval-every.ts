@@ -65,6 +65,11 @@ export class EvalEvery {
     return step > 0 && (step % this.o.every === 0 || step === this.o.lastStep);
   }
 
+  /** Whether checkpoint `step` is still to be read by an evaluation (queued or running). */
+  pending(step: number): boolean {
+    return this.queue.includes(step) || (this.running !== null && this.current === step);
+  }
+
   /** The run committed checkpoint `step`: evaluate it when it is one of ours. */
   checkpointWritten(step: number): void {
     if (!this.wantsCheckpoint(step) || this.done.has(step) || this.queue.includes(step)) return;

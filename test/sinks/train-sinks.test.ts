@@ -138,6 +138,13 @@ test("held-out evals of a stopped and resumed model run: every eval step once, t
   expect([0, 2, 4].map((s) => tb.get(s)!.get("eval/nll"))).toEqual(evals.map((r) => Math.fround(r.evalNll as number)));
 });
 
+test("--keep-checkpoints spares a checkpoint until its background eval has read it, then prunes it", async () => {
+  await ok([...TINY, "--run", "keep", "--eval-every", "1", "--eval-passages", "2", "--keep-checkpoints", "1"]);
+  const folder = join(dir, "runs/keep");
+  expect(rows(folder, "eval.jsonl").map((r) => r.step)).toEqual([0, 1, 2, 3, 4]);
+  expect(readdirSync(join(folder, "checkpoints"))).toEqual(["ckpt-00000004"]);
+});
+
 test("flags a run cannot honour are refused before a run folder is made", async () => {
   const sim = ["simulate", "--steps", "2", "--runs-dir", join(dir, "runs")];
   const a = await cli([...sim, "--run", "refused-a", "--eval-every", "2"]);

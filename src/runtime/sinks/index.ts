@@ -37,6 +37,8 @@ export interface RunSinks {
   row(metrics: Record<string, unknown>): void;
   /** Whether the run must write checkpoint `step` for a sink (--eval-every). */
   wantsCheckpoint(step: number): boolean;
+  /** Whether a sink has still to read checkpoint `step` (an evaluation not done yet): --keep-checkpoints spares it until then. */
+  needsCheckpoint(step: number): boolean;
   /** Checkpoint `step` was committed. */
   checkpointWritten(step: number): void;
   /** The run ended: wait for pending evaluations (printing with `say`), close files. */
@@ -81,6 +83,7 @@ export function openSinks(s: SinkSettings, c: SinkContext): RunSinks {
       if (completions) appendRows(completionsPath, completions.take(metrics.step as number) as unknown as Row[]);
     },
     wantsCheckpoint: (step) => evalEvery?.wantsCheckpoint(step) ?? false,
+    needsCheckpoint: (step) => evalEvery?.pending(step) ?? false,
     checkpointWritten: (step) => evalEvery?.checkpointWritten(step),
     async finish(say) {
       await evalEvery?.drain(say);
