@@ -180,6 +180,8 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
   // metrics row and log records are written; a crash between the two then loses nothing (src/runtime/resume.ts).
   const heldCheckpoints = new Map<number, Partial<Record<ActorId, ActorState>>>();
   let rowsThrough = fromStep;
+  /** The newest checkpoint this invocation committed (folders past it are leftovers a resume passed over). */
+  let lastCommitted = -1;
   const commitCheckpoints = () => {
     for (const [step, held] of heldCheckpoints) {
       if (step > rowsThrough || !stateful.every((id) => held[id])) continue;
@@ -188,6 +190,7 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
       // A byte state is <actor>.bin; a learner's tensors go to <actor>/*.safetensors, streamed and hashed.
       const files = Object.assign({}, ...stateful.map((id) => actorStateFiles(id, held[id]!)));
       writeCheckpoint(join(runDir.path, "checkpoints"), step, files, { step });
+      lastCommitted = Math.max(lastCommitted, step);
       killPoint(`checkpoint:${step}:after`);
       // Checkpoints --eval-every has yet to evaluate in the background are spared: its process reads them later.
       pruneCheckpoints(join(runDir.path, "checkpoints"), keepCheckpoints, step, (s) => sinks.needsCheckpoint(s));
@@ -277,7 +280,7 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
   progress.done();
   await sinks.finish(say);
   // The checkpoints --keep-checkpoints spared for background evals go once those are done.
-  if (keepCheckpoints > 0) pruneCheckpoints(join(runDir.path, "checkpoints"), keepCheckpoints);
+  if (keepCheckpoints > 0 && lastCommitted >= 0) pruneCheckpoints(join(runDir.path, "checkpoints"), keepCheckpoints, lastCommitted);
   const seconds = (performance.now() - t0) / 1000;
   const finished = fromStep + outcome.steps >= config.steps;
   if (finished && config.backend === "model") (await import("../model/export.ts")).writeFinalModelOrWarn(runDir.path, say);

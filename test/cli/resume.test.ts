@@ -201,3 +201,22 @@ test("config.json holds only relative paths: a moved run folder resumes; a copy 
   expect(metrics("moved")).toEqual(metrics("whole"));
   expect(readFileSync(log).equals(readFileSync(join(dir, "whole.spzlog")))).toBe(true);
 });
+
+test("--keep-checkpoints on a resume that passed over a corrupted newer checkpoint keeps the one it wrote, not the leftover", () => {
+  expect(cli("simulate", ...RUN, "--run", "keep", "--stop-after", "5").code).toBe(0);
+  const root = join(dir, "runs", "keep", "checkpoints");
+  const corrupt = join(root, "ckpt-00000005", "learner.bin");
+  const bytes = readFileSync(corrupt);
+  bytes[0]! ^= 1;
+  writeFileSync(corrupt, bytes);
+  rmSync(join(root, "ckpt-00000004"), { recursive: true });
+  // Resumes at step 3 (5 does not verify, 4 is gone), stops after writing 4: with N = 1 checkpoint 4 stays.
+  const r = cli("simulate", "--resume", join(dir, "runs", "keep"), "--transport", "inproc", "--stop-after", "4", "--keep-checkpoints", "1");
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(/at step 3 of 5/);
+  expect(readdirSync(root).sort()).toEqual(["ckpt-00000004", "ckpt-00000005"]);
+  const again = cli("simulate", "--resume", join(dir, "runs", "keep"), "--transport", "inproc");
+  expect(again.code).toBe(0);
+  expect(again.out).toMatch(/at step 4 of 5/);
+  expect(readdirSync(root).sort()).toEqual(["ckpt-00000005"]);
+});
