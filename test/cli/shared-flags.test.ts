@@ -16,11 +16,11 @@ const GROUP_FLAGS = new Map([CORPUS_FLAGS, MODEL_FLAGS, DEVICE_FLAGS, SAMPLING_F
 const shape = ({ default: _d, required: _r, defaultNote: _n, ...rest }: FlagSpec) => rest;
 
 test.each([
-  [pretrainCommand, ["lr", "warmup", "corpus", "min-words", "max-words", "text-field", "held-out"]],
+  [pretrainCommand, ["lr", "warmup", "corpus", "min-words", "max-words", "text-field", "held-out", "device"]],
   [corpusCommand, ["text-field", "min-words", "max-words", "held-out"]],
-  [evalCommand, ["model", "corpus", "min-words", "max-words", "text-field", "held-out"]],
+  [evalCommand, ["model", "device", "corpus", "min-words", "max-words", "text-field", "held-out"]],
   [benchCommand, ["device"]],
-  [scoreCommand, ["model"]],
+  [scoreCommand, ["model", "device"]],
 ])("%#: the command's shared flags are the groups'", (command, names) => {
   const shared = command.spec.flags.filter((f) => GROUP_FLAGS.has(f.name));
   expect(shared.map((f) => f.name)).toEqual(names);
