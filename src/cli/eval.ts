@@ -122,19 +122,20 @@ export interface EvalCurveRow {
   curveMasks: number;
 }
 
-/** The checkpoints of a run folder by step, oldest first; unreadable ones are warned about and left out. */
-function checkpointsOf(runPath: string): Checkpoint[] {
+/** The checkpoint folders of a run, oldest first; each is read only when its turn comes (one model state in memory at a time). */
+function checkpointsOf(runPath: string): string[] {
   const root = join(runPath, "checkpoints");
   if (!existsSync(root)) return [];
-  const out: Checkpoint[] = [];
-  for (const name of readdirSync(root).filter((n) => /^ckpt-\d{8}$/.test(n)).sort()) {
-    try {
-      out.push(readCheckpoint(join(root, name)));
-    } catch (e) {
-      console.error(`warning: skipping checkpoint ${join(root, name)}: ${(e as Error).message.split("\n")[0]}`);
-    }
+  return readdirSync(root).filter((n) => /^ckpt-\d{8}$/.test(n)).sort().map((n) => join(root, n));
+}
+
+function readOrWarn(path: string): Checkpoint | null {
+  try {
+    return readCheckpoint(path);
+  } catch (e) {
+    console.error(`warning: skipping checkpoint ${path}: ${(e as Error).message.split("\n")[0]}`);
+    return null;
   }
-  return out;
 }
 
 /**
@@ -151,7 +152,8 @@ async function evalCurve(args: ParsedArgs, path: string, o: EvalSettings): Promi
   let settings: Record<string, unknown> = {};
   try {
     for (let i = 0; i < total; i++) {
-      const ck = i === 0 ? null : checkpoints[i - 1]!;
+      const ck = i === 0 ? null : readOrWarn(checkpoints[i - 1]!);
+      if (i > 0 && !ck) continue;
       const step = ck ? restoreCheckpoint(backend, ck) : 0;
       if (ck && step === 0) continue; // a checkpoint of step 0 is the initial model, already scored
       const subject = subjectOfRunState(dir, config, backend.model, step);

@@ -169,23 +169,29 @@ async function solveRate(model: LoadedModel, config: RunConfig, masks: readonly 
   return solved / masks.length;
 }
 
-/** The checkpoints of a run folder, oldest first; unreadable ones are reported and left out. */
-function runCheckpoints(runPath: string, warn: (message: string) => void): { step: number; backend: ActorState }[] {
+/**
+ * The checkpoints of a run folder, oldest first, each read only when probed (one model state in
+ * memory at a time); an unreadable one is reported and left out then.
+ */
+function runCheckpoints(runPath: string, warn: (message: string) => void): { step: number; backend: () => ActorState | null }[] {
   const root = join(runPath, "checkpoints");
   if (!existsSync(root)) return [];
-  const out: { step: number; backend: ActorState }[] = [];
-  for (const name of readdirSync(root).filter((n) => /^ckpt-\d{8}$/.test(n)).sort()) {
-    try {
-      const ck = readCheckpoint(join(root, name));
-      const saved = actorStateOf(ck, "learner");
-      if (!saved) throw new Error("it has no learner state");
-      const state = decodeLearnerState(saved);
-      out.push({ step: state.step, backend: state.backend });
-    } catch (e) {
-      warn(`skipping checkpoint ${join(root, name)}: ${(e as Error).message.split("\n")[0]}`);
-    }
-  }
-  return out;
+  return readdirSync(root)
+    .filter((n) => /^ckpt-\d{8}$/.test(n))
+    .sort()
+    .map((name) => ({
+      step: Number(name.slice(5)),
+      backend: () => {
+        try {
+          const saved = actorStateOf(readCheckpoint(join(root, name)), "learner");
+          if (!saved) throw new Error("it has no learner state");
+          return decodeLearnerState(saved).backend;
+        } catch (e) {
+          warn(`skipping checkpoint ${join(root, name)}: ${(e as Error).message.split("\n")[0]}`);
+          return null;
+        }
+      },
+    }));
 }
 
 interface ProbeFile {
@@ -240,7 +246,7 @@ export async function probeRun(runDir: string, options: Partial<ProbeOptions> = 
 
   const checkpoints = runCheckpoints(dir.path, warn);
   if (checkpoints.length === 0) warn(`run ${dir.path} has no checkpoint; probing only its initial model (step 0)`);
-  const policies = [{ step: 0, backend: null as ActorState | null }, ...checkpoints.filter((k) => k.step !== 0)];
+  const policies = [{ step: 0, backend: (): ActorState | null => null }, ...checkpoints.filter((k) => k.step !== 0)];
 
   const m = config.model;
   const base = loadModel(m.dir, { device: m.device, deterministic: m.deterministic });
@@ -249,8 +255,10 @@ export async function probeRun(runDir: string, options: Partial<ProbeOptions> = 
   const rows: ProbeRow[] = [];
   try {
     for (const [index, p] of policies.entries()) {
+      const state = p.step === 0 ? initial : p.backend();
+      if (state === null) continue;
       try {
-        backend.restore(p.backend ?? initial);
+        backend.restore(state);
       } catch (e) {
         warn(`skipping step ${p.step}: its checkpoint does not restore into this run's model (${(e as Error).message.split("\n")[0]})`);
         continue;
