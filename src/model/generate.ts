@@ -172,7 +172,8 @@ export class Generator {
     const V = row.length;
     this.tokenTexts ??= Array.from({ length: V }, (_, t) => {
       try {
-        return this.decode!([t]);
+        // No text (an id past a padded tokenizer's end decodes to ""): it can never spell anything.
+        return this.decode!([t]) || null;
       } catch {
         return null;
       }

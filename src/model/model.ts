@@ -102,7 +102,10 @@ export function loadModel(dir: string, opts: LoadModelOptions = {}): LoadedModel
   const binding = trainer.binding();
   const scorer = new LogprobScorer(config, binding, session, 16, opts.scoreTemperature ?? 1);
   const padId = config.padTokenId ?? tokenizer.padId ?? 0;
-  const generator = new Generator(config, binding, (ids) => tokenizer.decode(ids), { session, padId });
+  // A config's vocabulary may be padded past the tokenizer's (Qwen3: 151,936 rows, 151,669 ids) and
+  // sampling can draw a padded id: the text skips it, as transformers' decode does.
+  const decode = (ids: readonly number[]) => tokenizer.decode(ids.filter((id) => tokenizer.idToToken(id) !== undefined));
+  const generator = new Generator(config, binding, decode, { session, padId });
 
   return {
     config,
