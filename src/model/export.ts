@@ -372,20 +372,28 @@ function exportedConfig(baseDir: string, dtype: TorchDtype): Record<string, unkn
   return raw;
 }
 
-/** generation_config.json: the base model's (if any) with its token ids and the run's sampling settings. */
+/**
+ * generation_config.json: the base model's own when it has one, kept as transformers'
+ * save_pretrained keeps it (its eos list holds end-of-turn ids config.json lacks, e.g. Qwen3's
+ * [151645, 151643], and its sampling settings are the model's recommended ones). A base without
+ * one gets config.json's token ids and the run's sampling settings.
+ */
 function generationConfig(baseDir: string, cfg: DecoderConfig, run: RunConfig): Record<string, unknown> {
   const path = join(baseDir, "generation_config.json");
-  const g: Record<string, unknown> = existsSync(path) ? (JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>) : {};
+  if (existsSync(path)) {
+    try {
+      return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+    } catch (e) {
+      throw new ModelError(`${path}: not valid JSON (${(e as Error).message}); accepted: the generation_config.json transformers saves`);
+    }
+  }
+  const g: Record<string, unknown> = {};
   if (cfg.bosTokenId !== null) g.bos_token_id = cfg.bosTokenId;
   if (cfg.eosTokenIds.length) g.eos_token_id = cfg.eosTokenIds.length === 1 ? cfg.eosTokenIds[0] : cfg.eosTokenIds;
   if (cfg.padTokenId !== null) g.pad_token_id = cfg.padTokenId;
   const m = run.model;
-  if (m.temperature > 0) {
-    Object.assign(g, { do_sample: true, temperature: m.temperature, top_p: m.topP, top_k: m.topK });
-  } else {
-    g.do_sample = false;
-    for (const k of ["temperature", "top_p", "top_k"]) delete g[k];
-  }
+  if (m.temperature > 0) Object.assign(g, { do_sample: true, temperature: m.temperature, top_p: m.topP, top_k: m.topK });
+  else g.do_sample = false;
   return g;
 }
 
