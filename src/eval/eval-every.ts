@@ -104,7 +104,13 @@ export class EvalEvery {
   }
 
   private async evaluate(step: number): Promise<void> {
-    const child = Bun.spawn([process.execPath, CHILD, this.o.runPath, String(step), String(this.o.passages)], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+    // stdin: a pipe held open and never written, so the child ends with this process (held-out-child.ts).
+    const child = Bun.spawn([process.execPath, CHILD, this.o.runPath, String(step), String(this.o.passages)], {
+      stdout: "pipe",
+      stderr: "pipe",
+      stdin: "pipe",
+      env: { ...process.env, SPZ_EVAL_EXIT_WITH_PARENT: "1" },
+    });
     this.child = child;
     const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
     if (this.stopped) return;

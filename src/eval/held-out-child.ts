@@ -5,6 +5,14 @@
 
 import { heldOutRow } from "./held-out.ts";
 
+// Started by a run (eval-every.ts), this process lives only as long as that run: its stdin is a
+// pipe the run never writes, so when the run goes away, even by SIGKILL, stdin ends and so does
+// the evaluation, rather than finishing unseen with a copy of the model in memory.
+if (process.env.SPZ_EVAL_EXIT_WITH_PARENT === "1") {
+  process.stdin.on("data", () => {});
+  process.stdin.on("end", () => process.exit(1));
+}
+
 const [run, step, passages] = process.argv.slice(2);
 try {
   if (run === undefined || !/^\d+$/.test(step ?? "") || !/^\d+$/.test(passages ?? "")) throw new Error("usage: held-out-child.ts RUN STEP PASSAGES");
