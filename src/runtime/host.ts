@@ -9,6 +9,7 @@ import type { RunConfig } from "./config.ts";
 import type { ControlFrame, Port } from "./port.ts";
 import type { ActorState } from "./actor-state.ts";
 import { WireClock } from "./wire-clock.ts";
+import { SINGLE, type Replica } from "./routing.ts";
 
 /** Events a machine receives: the message plus its envelope id and sender. */
 export type Inbound<M extends Message = Message> = M & { id: string; from: ActorId };
@@ -18,6 +19,8 @@ export type Outbound<M extends Message = Message> = M & { id: string };
 export interface ActorEnv {
   config: RunConfig;
   incarnation: number;
+  /** Which share of its role this actor serves (a generator replica takes its chunks of each step). */
+  replica: Replica;
   /** Learner only: parameters to resume from after a restart. */
   restore?: ActorState;
   /**
@@ -119,6 +122,7 @@ export function serveActor(actorId: ActorId, factory: ActorFactory, port: Port, 
     const env: ActorEnv = {
       config: frame.config,
       incarnation: frame.incarnation,
+      replica: frame.replica ?? SINGLE,
       restore: frame.restore,
       checkpoint: (step, state) => port.post({ c: { c: "checkpoint", step, state } }),
       timing: (t) => port.post({ c: { c: "timing", ...t } }),

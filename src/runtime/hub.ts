@@ -10,6 +10,19 @@ import { serveActor, type ActorFactory, type LearnerTiming } from "./host.ts";
 import { inProcessPair, workerPort, type ControlFrame, type Frame, type Port } from "./port.ts";
 import { WireClock } from "./wire-clock.ts";
 import type { ActorState } from "./actor-state.ts";
+import { route, type Replica } from "./routing.ts";
+
+/**
+ * Where a role's replicas live when they are not threads of this process (NATS: processes on any
+ * machine). `open` gives the port of a fresh incarnation of one replica; `died` reports a lost
+ * incarnation (`lost`: it vanished without a word, e.g. SIGKILL, which no restart rule can judge).
+ */
+export interface RemoteTransport {
+  readonly roles: readonly ActorId[];
+  open(role: ActorId, replica: Replica, incarnation: number, died: (reason: string, lost: boolean) => void): Port;
+  /** The run ended: tell every process of it, and let go of the messaging system. */
+  close(): Promise<void>;
+}
 
 export interface ActorModule {
   factory: ActorFactory;
@@ -33,8 +46,12 @@ export interface HubOptions {
   actorStates?: Partial<Record<ActorId, ActorState>>;
   /** End the run once this step begins (an interruption that can be resumed). */
   stopAtStep?: number;
-  /** Restarts allowed per actor before the run fails. */
+  /** Restarts allowed per replica before the run fails. */
   maxRestarts?: number;
+  /** Replicas per role (default 1); never changes a byte of the log (src/runtime/routing.ts). */
+  replicas?: Partial<Record<ActorId, number>>;
+  /** Roles hosted elsewhere (transport "nats"); the others run as workers of this process. */
+  remote?: RemoteTransport;
 }
 
 export interface RunResult {
@@ -52,6 +69,8 @@ export interface RunResult {
 }
 
 interface Connection {
+  role: ActorId;
+  replica: Replica;
   port: Port;
   alive: boolean;
   /** Frames this incarnation has sent (envelopes, duplicates included, and control frames): how far it got. */
@@ -83,10 +102,17 @@ export function canonicalOrder(a: Envelope, b: Envelope): number {
   return a.msg.step - b.msg.step || STAGE_RANK[a.msg.type] - STAGE_RANK[b.msg.type] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
+/** One replica of a role: "predictor" when it has one, "predictor#2" among several. */
+type SlotKey = string;
+
 export class Hub {
-  private readonly conns = new Map<ActorId, Connection>();
-  private readonly inbox = new Map<ActorId, Envelope[]>();
+  private readonly conns = new Map<SlotKey, Connection>();
+  /** Per replica: what it was given since its last safe point (re-sent to a new incarnation). */
+  private readonly inbox = new Map<SlotKey, Envelope[]>();
   private readonly seen = new Map<number, Set<string>>();
+  /** Request id -> the replica that sent it, per step (its response goes home). */
+  private readonly origin = new Map<number, Map<string, number>>();
+  private readonly counts: Record<ActorId, number>;
   private pending: Envelope[] = [];
   /**
    * Latest checkpoint of each actor that keeps state across steps, to restart a crashed actor
@@ -97,6 +123,7 @@ export class Hub {
    */
   private readonly snapshots = new Map<ActorId, ActorState>();
   private readonly restarts = Object.fromEntries(ACTOR_IDS.map((a) => [a, 0])) as Record<ActorId, number>;
+  private readonly slotRestarts = new Map<SlotKey, number>();
   private readonly stats: StepStats[] = [];
   private messages = 0;
   private duplicates = 0;
@@ -106,13 +133,17 @@ export class Hub {
   private startedAt = 0;
   private finished = false;
   private announced = false;
-  private readonly stopped = new Map<ActorId, (wireMs: number) => void>();
-  private readonly lastFailure = new Map<ActorId, Failure>();
+  private readonly stopped = new Map<SlotKey, (wireMs: number) => void>();
+  private readonly lastFailure = new Map<SlotKey, Failure>();
   /** Exit code carried by the error an in-process actor died of (workers report it in the message). */
   private readonly failureCodes = new Map<ActorId, number>();
 
   constructor(private readonly opts: HubOptions) {
     for (const [id, state] of Object.entries(opts.actorStates ?? {})) if (state) this.snapshots.set(id as ActorId, state);
+    this.counts = Object.fromEntries(ACTOR_IDS.map((a) => [a, Math.max(1, opts.replicas?.[a] ?? 1)])) as Record<ActorId, number>;
+    for (const id of ACTOR_IDS) {
+      if (this.counts[id] > 1 && (id === "learner" || this.snapshots.has(id))) throw new Error(`${id} keeps state across steps: it runs as one replica`);
+    }
   }
 
   run(): Promise<RunResult> {
@@ -120,25 +151,30 @@ export class Hub {
       this.settle = { resolve, reject };
       this.startedAt = performance.now();
       for (const id of ACTOR_IDS) {
-        this.inbox.set(id, []);
-        this.connect(id);
+        for (let i = 0; i < this.counts[id]; i++) {
+          const replica = { index: i, count: this.counts[id] };
+          this.inbox.set(slotKey(id, replica), []);
+          this.connect(id, replica);
+        }
       }
     });
   }
 
-  private connect(id: ActorId): void {
-    const conn = { alive: true, frames: 0 } as Connection;
-    const port = (conn.port = this.open(id, conn));
-    this.conns.set(id, conn);
+  private connect(id: ActorId, replica: Replica): void {
+    const key = slotKey(id, replica);
+    const conn = { role: id, replica, alive: true, frames: 0 } as Connection;
+    const incarnation = this.slotRestarts.get(key) ?? 0;
+    const port = (conn.port = this.open(id, replica, incarnation, conn));
+    this.conns.set(key, conn);
     port.onFrame((frame) => {
-      if ("c" in frame && frame.c.c === "stopped") return this.stopped.get(id)?.(frame.c.wireMs);
+      if ("c" in frame && frame.c.c === "stopped") return this.stopped.get(key)?.(frame.c.wireMs);
       // A state handed in on the last version (the AZR proposer checkpoints when it receives it)
       // arrives after the run finished but before the host's "stopped": it is the final checkpoint.
-      if (this.finished && conn.alive && "c" in frame && frame.c.c === "checkpoint") return this.onControl(id, frame.c);
+      if (this.finished && conn.alive && "c" in frame && frame.c.c === "checkpoint") return this.onControl(conn, frame.c);
       if (!conn.alive || this.finished) return;
       if (!("c" in frame && frame.c.c === "failed")) conn.frames++;
       try {
-        this.onFrame(id, frame);
+        this.onFrame(conn, frame);
       } catch (error) {
         this.fail(error);
       }
@@ -148,15 +184,18 @@ export class Hub {
         c: "start",
         config: this.opts.config,
         actor: id,
-        incarnation: this.restarts[id],
+        incarnation,
         restore: this.snapshots.get(id),
+        ...(replica.count > 1 ? { replica } : {}),
       },
     });
     // A restarted host first gets everything it had been given since its last safe point.
-    for (const env of this.inbox.get(id)!) port.post({ e: encodeEnvelope(env) });
+    for (const env of this.inbox.get(key)!) port.post({ e: encodeEnvelope(env) });
   }
 
-  private open(id: ActorId, conn: Connection): Port {
+  private open(id: ActorId, replica: Replica, incarnation: number, conn: Connection): Port {
+    const remote = this.opts.remote;
+    if (remote && remote.roles.includes(id)) return remote.open(id, replica, incarnation, (reason, lost) => this.onDeath(conn, reason, lost));
     if (this.opts.transport === "inproc") {
       const [hubSide, actorSide] = inProcessPair();
       serveActor(id, this.opts.actors[id].factory, actorSide, {
@@ -172,14 +211,15 @@ export class Hub {
     const worker = new Worker(this.opts.actors[id].workerUrl);
     worker.addEventListener("error", (ev: ErrorEvent) => {
       ev.preventDefault();
-      this.onDeath(id, conn, ev.message || "worker error");
+      this.onDeath(conn, ev.message || "worker error");
     });
-    worker.addEventListener("close", () => this.onDeath(id, conn, "worker exited"));
+    worker.addEventListener("close", () => this.onDeath(conn, "worker exited"));
     return workerPort(worker);
   }
 
-  private onFrame(from: ActorId, frame: Frame): void {
-    if ("c" in frame) return this.onControl(from, frame.c);
+  private onFrame(conn: Connection, frame: Frame): void {
+    const from = conn.role;
+    if ("c" in frame) return this.onControl(conn, frame.c);
     const t0 = performance.now();
     const env = decodeEnvelope(frame.e);
     this.clock.add(t0);
@@ -192,27 +232,39 @@ export class Hub {
       return;
     }
     ids.add(env.id);
+    if (conn.replica.count > 1) {
+      let o = this.origin.get(step);
+      if (!o) this.origin.set(step, (o = new Map()));
+      o.set(env.id, conn.replica.index);
+    }
     this.messages++;
     this.opts.observe?.(env);
     this.pending.push(env);
-    this.inbox.get(env.to)!.push(env);
+    const count = this.counts[env.to];
     const t1 = performance.now();
-    this.conns.get(env.to)!.port.post({ e: frame.e });
+    for (const index of route(env, count, (req) => this.origin.get(step)?.get(req))) {
+      const key = slotKey(env.to, { index, count });
+      this.inbox.get(key)!.push(env);
+      // One receiver takes the buffer itself (a worker transfers it); others get their own copy.
+      this.conns.get(key)!.port.post({ e: index === count - 1 || env.msg.type !== "policy.version" ? frame.e : frame.e.slice() });
+    }
     this.clock.add(t1);
     if (env.msg.type === "policy.version") this.onPolicyVersion(env.msg);
   }
 
-  private onControl(from: ActorId, c: ControlFrame): void {
+  private onControl(conn: Connection, c: ControlFrame): void {
+    const from = conn.role;
+    const key = slotKey(from, conn.replica);
     if (c.c === "checkpoint") {
       // The state covers everything before c.step: only later messages need re-sending after a crash.
       this.snapshots.set(from, c.state);
-      this.inbox.set(from, this.inbox.get(from)!.filter((e) => e.msg.step >= c.step));
+      this.inbox.set(key, this.inbox.get(key)!.filter((e) => e.msg.step >= c.step));
       this.opts.onCheckpoint?.(from, c.step, c.state);
     } else if (c.c === "timing" && from === "learner") {
       const { c: _c, ...t } = c;
       this.opts.onTiming?.(t);
     } else if (c.c === "failed") {
-      this.onDeath(from, this.conns.get(from)!, c.error);
+      this.onDeath(conn, c.error);
     }
   }
 
@@ -223,11 +275,13 @@ export class Hub {
     this.announced = true;
     if (v.stats && !resumedAnnouncement) this.stats.push(v.stats);
     // A new step begins: actors without a checkpoint of their own need nothing older to be rebuilt.
-    for (const id of ACTOR_IDS) {
-      if (this.snapshots.has(id)) continue;
-      this.inbox.set(id, this.inbox.get(id)!.filter((e) => e.msg.step >= v.step));
+    for (const conn of this.conns.values()) {
+      if (this.snapshots.has(conn.role)) continue;
+      const key = slotKey(conn.role, conn.replica);
+      this.inbox.set(key, this.inbox.get(key)!.filter((e) => e.msg.step >= v.step));
     }
     for (const s of this.seen.keys()) if (s < v.step - 1) this.seen.delete(s);
+    for (const s of this.origin.keys()) if (s < v.step - 1) this.origin.delete(s);
     this.flush(v.step);
     if (!resumedAnnouncement) this.opts.onVersion?.(v);
     if (v.step >= Math.min(this.opts.config.steps, this.opts.stopAtStep ?? Infinity)) this.finish();
@@ -253,29 +307,35 @@ export class Hub {
    *   as the one before it, i.e. at the same point of the same re-sent messages.
    * A genuine crash mid-run (the actor had made progress) is restarted as before.
    */
-  private onDeath(id: ActorId, conn: Connection, rawReason: string): void {
+  private onDeath(conn: Connection, rawReason: string, lost = false): void {
     if (!conn.alive || this.finished) return;
     conn.alive = false;
     conn.port.close();
+    const id = conn.role;
+    const key = slotKey(id, conn.replica);
+    const who = conn.replica.count > 1 ? `${id} replica ${conn.replica.index}` : id;
     const reason = oneLineReason(rawReason);
     const code = this.failureCodes.get(id) ?? exitCodeInReport(rawReason) ?? 1;
     this.restarts[id]++;
+    const restarts = (this.slotRestarts.get(key) ?? 0) + 1;
+    this.slotRestarts.set(key, restarts);
     const limit = this.opts.maxRestarts ?? 3;
-    const previous = this.lastFailure.get(id);
-    this.lastFailure.set(id, { reason, frames: conn.frames });
-    if (this.restarts[id] > limit) {
-      this.fail(new RunFailed(`${id} failed ${this.restarts[id]} times (last: ${reason}); giving up`, code));
+    const previous = this.lastFailure.get(key);
+    this.lastFailure.set(key, { reason, frames: conn.frames });
+    if (restarts > limit) {
+      this.fail(new RunFailed(`${who} failed ${restarts} times (last: ${reason}); giving up`, code));
       return;
     }
-    if (conn.frames === 0) {
-      this.fail(new RunFailed(`${id} failed at start-up, not restarted (it would fail the same way): ${reason}`, code));
+    // A process that vanished (killed, its machine gone) says nothing about whether a retry helps.
+    if (!lost && conn.frames === 0) {
+      this.fail(new RunFailed(`${who} failed at start-up, not restarted (it would fail the same way): ${reason}`, code));
       return;
     }
-    if (previous && previous.reason === reason && previous.frames === conn.frames) {
-      this.fail(new RunFailed(`${id} failed the same way after a restart, giving up: ${reason}`, code));
+    if (!lost && previous && previous.reason === reason && previous.frames === conn.frames) {
+      this.fail(new RunFailed(`${who} failed the same way after a restart, giving up: ${reason}`, code));
       return;
     }
-    this.connect(id);
+    this.connect(id, conn.replica);
   }
 
   private finish(): void {
@@ -309,7 +369,7 @@ export class Hub {
     this.finished = true;
     const wire: Partial<Record<ActorId, number>> = {};
     const live = [...this.conns.entries()].filter(([, c]) => c.alive);
-    return new Promise((resolve) => {
+    const stoppedAll = new Promise<Partial<Record<ActorId, number>>>((resolve) => {
       let left = live.length;
       const done = () => {
         clearTimeout(timer);
@@ -321,16 +381,26 @@ export class Hub {
       };
       const timer = setTimeout(done, 5000);
       if (left === 0) return done();
-      for (const [id, conn] of live) {
-        this.stopped.set(id, (ms) => {
-          if (wire[id] !== undefined) return;
-          wire[id] = ms;
+      for (const [key, conn] of live) {
+        this.stopped.set(key, (ms) => {
+          if (this.stopped.get(key) === undefined) return;
+          this.stopped.delete(key);
+          // Replicas of a role add up: the role's time on the wire.
+          wire[conn.role] = (wire[conn.role] ?? 0) + ms;
           if (--left === 0) done();
         });
         conn.port.post({ c: { c: "stop" } });
       }
     });
+    return stoppedAll.then(async (w) => {
+      await this.opts.remote?.close().catch(() => {});
+      return w;
+    });
   }
+}
+
+function slotKey(role: ActorId, replica: Replica): SlotKey {
+  return replica.count > 1 ? `${role}#${replica.index}` : role;
 }
 
 function describe(error: unknown): string {

@@ -5,9 +5,11 @@
 import type { RunConfig } from "./config.ts";
 import type { SamplingByRole } from "./sampling-stats.ts";
 import type { ActorState } from "./actor-state.ts";
+import type { Replica } from "./routing.ts";
 
 export type ControlFrame =
-  | { c: "start"; config: RunConfig; actor: string; incarnation: number; restore?: ActorState }
+  /** `replica`: this host's share of its role (absent: the only one). */
+  | { c: "start"; config: RunConfig; actor: string; incarnation: number; restore?: ActorState; replica?: Replica }
   /** An actor's state covering every message of steps before `step` (restart and resume point). */
   | { c: "checkpoint"; step: number; state: ActorState }
   | { c: "failed"; error: string }

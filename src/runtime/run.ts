@@ -24,6 +24,8 @@ export interface RunOptions {
   /** Append to this existing log instead of creating one (resume); it must end before the resumed step. */
   appendToLog?: boolean;
   maxRestarts?: number;
+  replicas?: HubOptions["replicas"];
+  remote?: HubOptions["remote"];
 }
 
 export interface RunOutcome extends RunResult {
@@ -44,6 +46,8 @@ export async function runSelfPlay(opts: RunOptions): Promise<RunOutcome> {
       transport: opts.transport,
       actors: opts.actors,
       maxRestarts: opts.maxRestarts,
+      replicas: opts.replicas,
+      remote: opts.remote,
       onVersion: opts.onVersion,
       onTiming: opts.onTiming,
       observe: opts.observe,

@@ -16,6 +16,7 @@ import { fillWindow } from "../../runtime/request-window.ts";
 import { generatorPrompt } from "./prompts.ts";
 import { maskOptionsOf } from "./mask.ts";
 import { masksForPassage } from "./score.ts";
+import { SINGLE, type Replica } from "../../runtime/routing.ts";
 
 /** A mask cut by a rule: the hidden span and the text the predictor sees. */
 export interface LocalMask {
@@ -33,16 +34,23 @@ export interface GeneratorDeps {
   config: RunConfig;
   corpus: readonly string[];
   source: MaskSource;
+  /** This replica serves the step's chunks ≡ index (mod count); ids keep the chunk's step-wide index. */
+  replica?: Replica;
 }
 
 interface GeneratorContext {
   config: RunConfig;
   source: MaskSource;
   corpus: readonly string[];
+  replica: Replica;
   step: number;
   version: number;
+  /** This replica's paragraphs of the step. */
   passages: Map<string, string>;
   chunks: StepPassage[][];
+  /** The step-wide indices of this replica's chunks. */
+  mine: number[];
+  /** Next position in `mine` to request. */
   nextChunk: number;
   inFlight: number;
   answered: number;
@@ -106,11 +114,15 @@ export function generatorMachine(deps: GeneratorDeps) {
       beginStep: assign(({ context, event }) => {
         assertEvent(event, "policy.version");
         const passages = passagesForStep(context.corpus, context.config.seed, event.step, context.config.passages);
+        const chunks = chunked(passages, context.config.chunk);
+        const { index, count } = context.replica;
+        const mine = chunks.map((_, c) => c).filter((c) => c % count === index);
         return {
           step: event.step,
           version: event.version,
-          passages: new Map(passages.map((p) => [p.key, p.text])),
-          chunks: chunked(passages, context.config.chunk),
+          passages: new Map(mine.flatMap((c) => chunks[c]!.map((p): [string, string] => [p.key, p.text]))),
+          chunks,
+          mine,
           nextChunk: 0,
           inFlight: 0,
           answered: 0,
@@ -118,8 +130,8 @@ export function generatorMachine(deps: GeneratorDeps) {
       }),
       /** Decide the requests that fill the window (posted by sendRequests, never from an assign). */
       fillWindow: assign(({ context }) => {
-        const w = fillWindow({ inFlight: context.inFlight, next: context.nextChunk, window: context.config.window, total: context.chunks.length });
-        return { nextChunk: w.next, inFlight: w.inFlight, outbox: w.toSend.map((c) => chunkRequest(context, c)) };
+        const w = fillWindow({ inFlight: context.inFlight, next: context.nextChunk, window: context.config.window, total: context.mine.length });
+        return { nextChunk: w.next, inFlight: w.inFlight, outbox: w.toSend.map((i) => chunkRequest(context, context.mine[i]!)) };
       }),
       sendRequests: ({ system }, { requests }: { requests: GeneratorContext["outbox"] }) => {
         for (const req of requests) post(system, "learner", req);
@@ -175,7 +187,7 @@ export function generatorMachine(deps: GeneratorDeps) {
       },
       isRuleSource: ({ context }) => context.source.kind === "rule",
       isCurrentStep: ({ context, event }) => event.step === context.step,
-      allAnswered: ({ context }) => context.answered === context.chunks.length,
+      allAnswered: ({ context }) => context.answered === context.mine.length,
     },
   }).createMachine({
     id: "generator",
@@ -183,10 +195,12 @@ export function generatorMachine(deps: GeneratorDeps) {
       config: deps.config,
       source: deps.source,
       corpus: deps.corpus,
+      replica: deps.replica ?? SINGLE,
       step: -1,
       version: -1,
       passages: new Map(),
       chunks: [],
+      mine: [],
       nextChunk: 0,
       inFlight: 0,
       answered: 0,

@@ -27,7 +27,7 @@ export function maskWork(prompt: (masked: string, config: RunConfig) => string) 
 export function maskGenerator(source: (config: RunConfig) => MaskSource): ActorFactory {
   return async (env) => {
     const [{ generatorMachine }, { trainPassages }] = await Promise.all([import("./generator.machine.ts"), import("../../data/train-passages.ts")]);
-    return generatorMachine({ config: env.config, corpus: await trainPassages(env.config), source: source(env.config) });
+    return generatorMachine({ config: env.config, corpus: await trainPassages(env.config), source: source(env.config), replica: env.replica });
   };
 }
 

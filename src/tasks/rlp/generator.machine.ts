@@ -10,12 +10,15 @@ import { post, type Inbound } from "../../runtime/host.ts";
 import { rng } from "../../runtime/rng.ts";
 import type { Contexts, Targets } from "./messages.ts";
 import { rlpCut } from "./positions.ts";
+import { SINGLE, type Replica } from "../../runtime/routing.ts";
 
 export interface RlpGeneratorDeps {
   config: RunConfig;
   corpus: readonly string[];
   positions: number;
   minContext: number;
+  /** This replica cuts the paragraphs at positions ≡ index (mod count) of the step. */
+  replica?: Replica;
 }
 
 /** The step's contexts and targets, one pair of messages per paragraph. Pure. */
@@ -39,7 +42,9 @@ export function rlpGeneratorMachine(deps: RlpGeneratorDeps) {
     actions: {
       send: ({ event, system }) => {
         assertEvent(event, "policy.version");
-        for (const { contexts, targets } of rlpStep(deps, event.step, event.version)) {
+        const { index, count } = deps.replica ?? SINGLE;
+        const mine = rlpStep(deps, event.step, event.version).filter((_, i) => i % count === index);
+        for (const { contexts, targets } of mine) {
           post(system, "predictor", { ...contexts, id: messageId(event.step, "generator", "contexts", contexts.group) });
           post(system, "reward", { ...targets, id: messageId(event.step, "generator", "targets", targets.group) });
         }

@@ -51,7 +51,7 @@ export const RLP: Task = {
     generator: async (env) => {
       const [{ rlpGeneratorMachine }, { trainPassages }] = await Promise.all([import("./generator.machine.ts"), import("../../data/train-passages.ts")]);
       const o = rlpOptions(env.config);
-      return rlpGeneratorMachine({ config: env.config, corpus: await trainPassages(env.config), positions: o.positions, minContext: o.minContext });
+      return rlpGeneratorMachine({ config: env.config, corpus: await trainPassages(env.config), positions: o.positions, minContext: o.minContext, replica: env.replica });
     },
     reward: async () => {
       const { rlpRewardMachine } = await import("./reward.machine.ts");
