@@ -8,6 +8,7 @@ import { SPAN_FILTERS } from "../tasks/pretrainzero/span-rules.ts";
 import { TASKS, TASK_NAMES } from "../tasks/registry.ts";
 import type { FlagSpec } from "./args.ts";
 import { SINK_FLAGS } from "./flags/sinks.ts";
+import { NATS_FLAGS } from "./flags/nats.ts";
 import { CORPUS_FLAGS, DEVICE_FLAGS, LORA_FLAGS, MODEL_FLAGS as MODEL_FOLDER_FLAGS, OPTIMISER_FLAGS, pickFlags, RUN_FOLDER_FLAGS, SAMPLING_FLAGS, withoutDefaults } from "./flags/index.ts";
 
 const D = DEFAULT_RUN_CONFIG;
@@ -37,7 +38,8 @@ export const RUN_FLAGS: FlagSpec[] = [
   ...withoutDefaults(pickFlags(CORPUS_FLAGS, "corpus", "min-words", "max-words", "text-field"), "sim 40 and 160 words, model 20 and 60", "min-words", "max-words"),
   { name: "chunk", type: "int", min: 1, help: "paragraphs per generator sample request" },
   { name: "window", type: "int", min: 1, help: "sample requests a sender may have in flight (bounds the learner's queue)" },
-  { name: "transport", type: "enum", values: ["worker", "inproc"], default: "worker", help: "one Bun worker per actor, or all actors in this thread" },
+  { name: "transport", type: "enum", values: ["worker", "inproc", "nats"], default: "worker", help: "one Bun worker per actor, all actors in this thread, or actor processes on any machine over NATS (the learner stays a worker here)" },
+  ...NATS_FLAGS,
   { name: "record", type: "path", help: "write every inter-actor message to this episode log (must not exist), e.g. runs/a.spzlog" },
   ...RUN_FOLDER_FLAGS,
   { name: "resume", type: "path", help: "continue the run in this folder from its newest good checkpoint" },

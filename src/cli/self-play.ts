@@ -2,7 +2,7 @@
 // start the actors, show progress, append metrics, write checkpoints, and resume from them.
 
 import { existsSync, rmSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { ACTORS } from "../../actors/index.ts";
 import type { ActorId, StepStats } from "../protocol/messages.ts";
 import { learningRate } from "../rl/schedule.ts";
@@ -22,6 +22,8 @@ import { checkSinks, readSinks } from "./flags/sinks.ts";
 import { openSinks } from "../runtime/sinks/index.ts";
 import { Progress } from "./progress.ts";
 import { shippedPath } from "../runtime/paths.ts";
+import { readNatsSettings, readReplicas, readSpawn } from "./flags/nats.ts";
+import { startNatsRun } from "../runtime/nats/run.ts";
 
 export { BACKEND_DEFAULTS } from "./run-config.ts";
 export { MODEL_FLAGS, RUN_FLAGS, SIM_FLAGS } from "./run-flags.ts";
@@ -164,6 +166,11 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
     });
   }
   const transport = args.flags.transport as TransportKind;
+  const replicas = readReplicas(args);
+  for (const id of statefulActors(config)) {
+    if (replicas[id] > 1) throw new InputError(`--replicas ${id}=${replicas[id]}: task ${config.task}'s ${id} keeps state across steps, so it runs as one replica`);
+  }
+  const nats = transport === "nats" ? await startNatsRun({ settings: readNatsSettings(args), run: basename(runDir.path), replicas, spawn: readSpawn(args), say }) : null;
   const every = (args.flags["log-every"] as number) || Math.max(1, Math.ceil(config.steps / 20));
   const stopAfter = args.flags["stop-after"] as number | undefined;
   if (o.banner) say(o.banner);
@@ -208,6 +215,8 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
     config,
     transport,
     actors: ACTORS,
+    replicas,
+    ...(nats ? { remote: nats.remote } : {}),
     recordPath,
     appendToLog,
     command: o.command,
@@ -268,7 +277,7 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
       if (step % every === 0 || v.step === config.steps) progress.print(row(step, v.stats));
     },
   });
-  const outcome = await run.catch((error: unknown) => {
+  const outcome = await run.finally(() => nats?.stop()).catch((error: unknown) => {
     // A new run that failed before its first step finished leaves nothing behind (its log held only the header).
     if (freshRun && stepsDone === 0) {
       rmSync(runDir.path, { recursive: true, force: true });

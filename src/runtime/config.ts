@@ -7,7 +7,7 @@ import type { TemplateName } from "../tasks/pretrainzero/prompts.ts";
 import type { SpanFilter } from "../tasks/pretrainzero/span-rules.ts";
 import type { FlagValue } from "../cli/args.ts";
 
-export type TransportKind = "worker" | "inproc";
+export type TransportKind = "worker" | "inproc" | "nats";
 
 /** A deliberate failure, for supervision tests: the actor dies when it receives its Nth message of a step. */
 export interface FaultPlan {

@@ -246,7 +246,7 @@ export class Hub {
       const key = slotKey(env.to, { index, count });
       this.inbox.get(key)!.push(env);
       // One receiver takes the buffer itself (a worker transfers it); others get their own copy.
-      this.conns.get(key)!.port.post({ e: index === count - 1 || env.msg.type !== "policy.version" ? frame.e : frame.e.slice() });
+      this.conns.get(key)!.port.post({ e: index === count - 1 || env.msg.type !== "policy.version" ? frame.e : new Uint8Array(frame.e) });
     }
     this.clock.add(t1);
     if (env.msg.type === "policy.version") this.onPolicyVersion(env.msg);

@@ -188,7 +188,7 @@ function truncateOrCreate(path: string, bytes: number): void {
 }
 
 /** Flags a resume may change; every other flag must agree with the run being resumed. */
-export const RESUME_MAY_CHANGE: readonly string[] = ["steps", "checkpoint-every", "keep-checkpoints", "stop-after", "transport", "log-every", "probe", "report-to", "log-completions", "eval-every", "eval-passages"];
+export const RESUME_MAY_CHANGE: readonly string[] = ["steps", "checkpoint-every", "keep-checkpoints", "stop-after", "transport", "nats-url", "nats-token", "nats-nkey", "nats-tls-ca", "replicas", "spawn", "log-every", "probe", "report-to", "log-completions", "eval-every", "eval-passages"];
 
 /** Flags that name the run's files, not its configuration: they can only repeat what the run has. */
 const RUN_FILE_FLAGS = new Set(["run", "runs-dir", "record"]);
