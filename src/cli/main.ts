@@ -19,6 +19,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   "exec-check": async () => (await import("./exec-check.ts")).execCheckCommand,
   study: async () => (await import("./study.ts")).studyCommand,
   export: async () => (await import("./export.ts")).exportCommand,
+  actor: async () => (await import("./actor.ts")).actorCommand,
+  cluster: async () => (await import("./cluster.ts")).clusterCommand,
 };
 
 function usage(): string {
@@ -38,6 +40,8 @@ function usage(): string {
     "  bench      measure the learner's compute engine",
     "  bench-wire measure message latency and throughput between actor workers",
     "  export     a trained run or checkpoint as a Hugging Face model folder (or PEFT adapter folder)",
+    "  actor      serve one actor role of a run over NATS from this machine (--replicas N processes)",
+    "  cluster    train over NATS on this machine: a private nats-server and a process per replica",
     "  score      log-probs of a token sequence under a Hugging Face model folder (JSON)",
     "  lm-pretrain  next-token pretraining of the small default model on the embedded corpus",
     "  corpus     inspect a corpus: documents, passages, what was skipped and why",

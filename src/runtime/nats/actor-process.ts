@@ -31,6 +31,12 @@ export interface ActorProcessOptions {
   log?: (line: string) => void;
 }
 
+/** Its supervisor died (killed with the hub's process): nobody would start it again, or stop it. */
+const parent = process.ppid;
+function orphaned(): boolean {
+  return process.ppid !== parent;
+}
+
 /** Serve until the run is over; resolves to the exit code the process should end with. */
 export async function serveActorProcess(o: ActorProcessOptions): Promise<number> {
   const log = o.log ?? ((l: string) => console.error(l));
@@ -53,6 +59,7 @@ export async function serveActorProcess(o: ActorProcessOptions): Promise<number>
     const r = reply ? (packr.unpack(reply.data) as JoinReply) : null;
     if (r && !r.wait) assignment = r;
     else if (await Promise.race([finished.then(() => true), Bun.sleep(500).then(() => false)])) return close(EXIT_DONE);
+    else if (orphaned()) return close(EXIT_REJOIN);
   }
   const a = assignment;
   log(`${o.role} ${o.proc}: serving replica ${a.replica.index + 1} of ${a.replica.count} (incarnation ${a.incarnation}) of run ${o.run}`);
@@ -90,6 +97,7 @@ export async function serveActorProcess(o: ActorProcessOptions): Promise<number>
   const timeout = o.hubTimeoutMs ?? 15_000;
   let lastReply = Date.now();
   const beat = setInterval(async () => {
+    if (orphaned()) return finish(EXIT_REJOIN);
     const reply = await nc.request(subjects.heartbeat, packr.pack({ proc: o.proc }), { timeout: 2_000 }).catch(() => null);
     if (reply) {
       lastReply = Date.now();
