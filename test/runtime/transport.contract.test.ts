@@ -46,6 +46,7 @@ interface Workload {
 
 const WORKLOADS: Workload[] = [
   { name: "simulator, pretrainzero", args: ["simulate", "--steps", "4", "--passages", "6", "--gen-samples", "4", "--pred-samples", "4", "--chunk", "2", "--seed", "5"] },
+  { name: "default model, pretrainzero", args: ["train", "--steps", "2", "--passages", "4", "--gen-samples", "2", "--pred-samples", "4", "--chunk", "2"] },
   { name: "tiny fixture, azr", args: ["train", "--model", "fixtures/tiny-llama", "--task", "azr", "--steps", "2", "--passages", "2", "--gen-samples", "2", "--pred-samples", "2", "--chunk", "2", "--seed", "2"] },
   { name: "tiny fixture, rlp", args: ["train", "--model", "fixtures/tiny-llama", "--task", "rlp", "--steps", "2", "--passages", "4", "--chunk", "2", "--seed", "3"] },
 ];
