@@ -39,7 +39,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startNatsServer(o: { token?: string | false; nkeyUser?: string; port?: number } = {}): Promise<LocalNatsServer> {
+export interface NatsServerOptions {
+  /** A fixed token, or false for no authorization (default: a random token). */
+  token?: string | false;
+  /** A user's public NKey (U...): the server admits that key instead of a token. */
+  nkeyUser?: string;
+  port?: number;
+  /** PEM files of the server's TLS certificate and key: clients must connect over TLS. */
+  tls?: { cert: string; key: string };
+}
+
+export async function startNatsServer(o: NatsServerOptions = {}): Promise<LocalNatsServer> {
   const bin = natsServerBinary();
   if (!bin) throw Object.assign(new Error("nats-server is not installed: apt-get install nats-server (Debian), or put it on PATH"), { exitCode: 2 });
   const port = o.port ?? (await freePort());
@@ -47,7 +57,8 @@ export async function startNatsServer(o: { token?: string | false; nkeyUser?: st
   const token = o.token === false || o.nkeyUser ? undefined : (o.token ?? randomBytes(18).toString("base64url"));
   const auth = o.nkeyUser ? `authorization { users: [ { nkey: ${o.nkeyUser} } ] }` : token ? `authorization { token: "${token}" }` : "";
   const conf = join(storeDir, "server.conf");
-  writeFileSync(conf, [`listen: 127.0.0.1:${port}`, `jetstream { store_dir: "${join(storeDir, "js")}" }`, "max_payload: 1048576", auth].join("\n"));
+  const tls = o.tls ? `tls { cert_file: "${o.tls.cert}", key_file: "${o.tls.key}" }` : "";
+  writeFileSync(conf, [`listen: 127.0.0.1:${port}`, `jetstream { store_dir: "${join(storeDir, "js")}" }`, "max_payload: 1048576", auth, tls].join("\n"));
   let proc: ReturnType<typeof Bun.spawn> | null = null;
   const launch = async () => {
     proc = Bun.spawn([bin, "-c", conf], { stdout: "ignore", stderr: "pipe" });
@@ -66,7 +77,7 @@ export async function startNatsServer(o: { token?: string | false; nkeyUser?: st
   };
   await launch();
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url: `${o.tls ? "tls" : "nats"}://127.0.0.1:${port}`,
     port,
     ...(token ? { token } : {}),
     storeDir,
