@@ -57,6 +57,16 @@ function row(step: number, s: StepStats): string {
   ].join("  ");
 }
 
+/** Replicas per role, and over NATS the hub's transport with this machine's actor processes. */
+async function startTransport(args: ParsedArgs, config: RunConfig, run: string, transport: TransportKind, say: (l: string) => void) {
+  const replicas = readReplicas(args);
+  for (const id of statefulActors(config)) {
+    if (replicas[id] > 1) throw new InputError(`--replicas ${id}=${replicas[id]}: task ${config.task}'s ${id} keeps state across steps, so it runs as one replica`);
+  }
+  const nats = transport === "nats" ? await startNatsRun({ settings: readNatsSettings(args), run, replicas, spawn: readSpawn(args), say }) : null;
+  return { replicas, nats };
+}
+
 /** The resumed run's settings: flags a resume may change applied, any other flag checked against the run. */
 function resumeFlags(args: ParsedArgs, saved: SavedRun): ResumeFlags {
   const common = new Set(["resume", "json", "debug", "config", "help", ...RESUME_MAY_CHANGE]);
@@ -166,11 +176,11 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
     });
   }
   const transport = args.flags.transport as TransportKind;
-  const replicas = readReplicas(args);
-  for (const id of statefulActors(config)) {
-    if (replicas[id] > 1) throw new InputError(`--replicas ${id}=${replicas[id]}: task ${config.task}'s ${id} keeps state across steps, so it runs as one replica`);
-  }
-  const nats = transport === "nats" ? await startNatsRun({ settings: readNatsSettings(args), run: basename(runDir.path), replicas, spawn: readSpawn(args), say }) : null;
+  const { replicas, nats } = await startTransport(args, config, basename(runDir.path), transport, say).catch((e: unknown) => {
+    // A new run whose transport could not start leaves no folder behind.
+    if (!args.flags.resume) rmSync(runDir.path, { recursive: true, force: true });
+    throw e;
+  });
   const every = (args.flags["log-every"] as number) || Math.max(1, Math.ceil(config.steps / 20));
   const stopAfter = args.flags["stop-after"] as number | undefined;
   if (o.banner) say(o.banner);
