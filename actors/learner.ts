@@ -54,10 +54,20 @@ interface LearnerContext {
   lastStats?: StepStats;
   /** Wall-clock accounting of the current step (reported, never recorded). */
   clock: { sampleMs: number; trainMs: number; sampledTokens: number; completions: number };
-  /** The step's per-role entropy, lengths and truncation (reported with the timing, never recorded). */
-  sampling: SamplingByRole;
+  /**
+   * The step's per-role entropy, lengths and truncation, per request id (reported with the timing,
+   * never recorded). Summed in id order: requests arrive in whatever order replicas send them.
+   */
+  sampling: Record<string, { role: Role; s: RoleSampling }>;
   /** The response the last served request produced; postOutbox posts it. */
   outbox: Mail[];
+}
+
+/** Per-request sampling statistics summed per role in request-id order: the same sums whatever the arrival order. */
+function canonicalSampling(parts: LearnerContext["sampling"]): SamplingByRole {
+  let by: SamplingByRole = {};
+  for (const id of Object.keys(parts).sort()) by = addRoleSampling(by, parts[id]!.role, parts[id]!.s);
+  return by;
 }
 
 /** A message and the peer it goes to. */
@@ -167,7 +177,7 @@ export function learnerMachine(deps: LearnerDeps) {
           clock.completions += r.completions.length;
           for (const c of r.completions) clock.sampledTokens += c.tokens?.length ?? 0;
         }
-        const sampling = s ? addRoleSampling(context.sampling, req.role, s) : context.sampling;
+        const sampling = s ? { ...context.sampling, [req.id]: { role: req.role, s } } : context.sampling;
         const res: SampleResponse = { type: "sample.response", request: req.id, step: req.step, version: context.version, role: req.role, results };
         // The step's rollouts: a new map, so the snapshot before this response is left as it was.
         const byKey = new Map(req.prompts.map((p) => [p.key, p.text]));
@@ -180,7 +190,7 @@ export function learnerMachine(deps: LearnerDeps) {
       },
       /** The step's timing goes to the host, never into a message. */
       reportTiming: ({ context }, { ms }: { ms: number }) => {
-        deps.timing?.({ step: context.step, ...context.clock, trainMs: ms, sampling: context.sampling });
+        deps.timing?.({ step: context.step, ...context.clock, trainMs: ms, sampling: canonicalSampling(context.sampling) });
       },
       finishUpdate: assign(({ context }, { stats }: { stats: StepStats }) => ({
         clock: { sampleMs: 0, trainMs: 0, sampledTokens: 0, completions: 0 },

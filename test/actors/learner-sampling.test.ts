@@ -32,7 +32,7 @@ test("sampling statistics are summed per role, kept out of the responses, report
   const [s1] = transition(machine, s0, request("g", "generator"));
   const gen = { completions: 2, tokens: 3, truncated: 1, entropySum: 1.5 };
   const [s2, withStats] = transition(machine, s1, served("g", gen));
-  expect(s2.context.sampling).toEqual({ generator: gen });
+  expect(s2.context.sampling).toEqual({ g: { role: "generator", s: gen } });
   // The same response is posted whether or not the backend reported statistics.
   const [, withoutStats] = transition(machine, s1, served("g"));
   expect(mail(withStats)).toEqual(mail(withoutStats));
@@ -41,8 +41,8 @@ test("sampling statistics are summed per role, kept out of the responses, report
   const [s4] = transition(machine, s3, served("p1", { completions: 2, tokens: 4, truncated: 0, entropySum: 2 }));
   const [s5] = transition(machine, s4, request("p2", "predictor"));
   const [s6] = transition(machine, s5, served("p2", { completions: 2, tokens: 6, truncated: 2, entropySum: 1 }));
-  expect(s6.context.sampling).toEqual({ generator: gen, predictor: { completions: 4, tokens: 10, truncated: 2, entropySum: 3 } });
-  expect(s4.context.sampling).toEqual({ generator: gen, predictor: { completions: 2, tokens: 4, truncated: 0, entropySum: 2 } });
+  expect(Object.keys(s6.context.sampling)).toEqual(["g", "p1", "p2"]);
+  expect(Object.keys(s4.context.sampling)).toEqual(["g", "p1"]);
 
   const scored = { type: "scored", step: 0, passage: "s0/p0", groups: [], id: "sc", from: "reward" } as Inbound<Scored>;
   const [s7] = transition(machine, s6, scored);
@@ -52,7 +52,30 @@ test("sampling statistics are summed per role, kept out of the responses, report
   // transition() returns the actions unexecuted; run the reporter as the actor would.
   const report = actions.find((a) => a.type === "reportTiming") as unknown as { exec: (info: unknown, params: unknown) => void; info: unknown; params: unknown };
   report.exec(report.info, report.params);
-  expect(timings).toEqual([{ step: 0, sampleMs: 15, trainMs: 7, sampledTokens: 9, completions: 6, sampling: s6.context.sampling }]);
+  expect(timings).toEqual([
+    { step: 0, sampleMs: 15, trainMs: 7, sampledTokens: 9, completions: 6, sampling: { generator: gen, predictor: { completions: 4, tokens: 10, truncated: 2, entropySum: 3 } } },
+  ]);
+});
+
+test("the reported sums do not depend on the order requests arrive in (replicas interleave them)", () => {
+  // 0.1 + 0.2 + 0.3 and 0.3 + 0.2 + 0.1 differ in the last bit as floats.
+  const entropies: Record<string, number> = { a: 0.1, b: 0.2, c: 0.3 };
+  const report = (order: string[]) => {
+    let [s] = initialTransition(machine);
+    for (const k of order) {
+      [s] = transition(machine, s, request(k, "predictor"));
+      [s] = transition(machine, s, served(k, { completions: 1, tokens: 1, truncated: 0, entropySum: entropies[k]! }));
+    }
+    [s] = transition(machine, s, { type: "scored", step: 0, passage: "s0/p0", groups: [], id: "sc", from: "reward" } as Inbound<Scored>);
+    const [, actions] = transition(machine, s, { type: "xstate.done.actor.train", output: { result: {}, stats: { zeroVarFrac: 0 } as unknown as StepStats, ms: 1 } } as never);
+    const r = actions.find((a) => a.type === "reportTiming") as unknown as { exec: (info: unknown, params: unknown) => void; info: unknown; params: unknown };
+    timings.length = 0;
+    r.exec(r.info, r.params);
+    return (timings[0] as { sampling: { predictor: { entropySum: number } } }).sampling.predictor.entropySum;
+  };
+  expect(0.1 + 0.2 + 0.3).not.toBe(0.3 + 0.2 + 0.1);
+  expect(report(["c", "b", "a"])).toBe(report(["a", "b", "c"]));
+  expect(report(["b", "a", "c"])).toBe(report(["a", "b", "c"]));
 });
 
 test("a short real run writes genEntropy and genTruncFrac (and the predictor's when it sampled) at the top level of metrics.jsonl", () => {

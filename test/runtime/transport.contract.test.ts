@@ -52,28 +52,42 @@ const WORKLOADS: Workload[] = [
 ];
 
 let n = 0;
-async function run(w: Workload, t: Transport): Promise<{ log: string; out: string }> {
+/** The run's metrics rows apart from `wall` (timings). */
+function metrics(name: string): unknown[] {
+  return readFileSync(join(dir, "runs", name, "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => {
+      const { wall: _w, ...row } = JSON.parse(l) as Record<string, unknown>;
+      return row;
+    });
+}
+
+async function run(w: Workload, t: Transport): Promise<{ log: string; out: string; metrics: unknown[] }> {
   const name = `r${n++}`;
   const log = join(dir, `${name}.spzlog`);
   const args = [...w.args, ...t.args(), "--record", log, "--runs-dir", join(dir, "runs"), "--run", name, "--json"];
   const p = Bun.spawn(["bun", MAIN, ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe", env: { ...process.env, ...(server?.token ? { SPZ_NATS_TOKEN: server.token } : {}) } });
   const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
   if (code !== 0) throw new Error(`${args.join(" ")} exited ${code}: ${err.trim().split("\n").at(-1)}`);
-  return { log, out };
+  return { log, out, metrics: metrics(name) };
 }
 
 for (const w of WORKLOADS) {
   describe(w.name, () => {
     let reference: Buffer | null = null;
+    let referenceMetrics: unknown[] = [];
     for (const t of TRANSPORTS) {
       // The stateful AZR proposer runs as one replica: replicas there apply to predictor and reward only.
       const transport = w.name.includes("azr") ? { ...t, args: () => t.args().map((a) => a.replace(/^generator=\d+,/, "")) } : t;
-      test.skipIf(Boolean(t.nats && missing))(`${t.name}: the episode log is byte-identical to the in-process one`, async () => {
+      test.skipIf(Boolean(t.nats && missing))(`${t.name}: the episode log is byte-identical to the in-process one, and the metrics equal`, async () => {
         const r = await run(w, transport);
         const bytes = readFileSync(r.log);
-        if (!reference) reference = bytes;
+        if (!reference) [reference, referenceMetrics] = [bytes, r.metrics];
         expect(bytes.length).toBeGreaterThan(1000);
         expect(bytes.equals(reference)).toBe(true);
+        // The metrics too (sums over requests are taken in request-id order, whatever the arrival order).
+        expect(r.metrics).toEqual(referenceMetrics);
         const summary = JSON.parse(r.out.trim().split("\n").at(-1)!) as { restarts: Record<string, number> };
         expect(Object.values(summary.restarts).every((x) => x === 0)).toBe(true);
         if (t.name === "nats, replicas") {
