@@ -7,6 +7,7 @@
 //     (answers and predictions of one paragraph, proposals and predictions of one chunk) meet.
 
 import type { ActorId, Envelope } from "../protocol/messages.ts";
+import { hashString } from "./rng.ts";
 
 export type ReplicaCounts = Readonly<Record<ActorId, number>>;
 
@@ -28,19 +29,9 @@ export function itemKey(id: string): string {
   return id;
 }
 
-/** FNV-1a, 32 bits: a stable hash of a key, the same on every machine and runtime. */
-export function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
 /** The replica an item key belongs to. */
 export function replicaOfKey(key: string, count: number): number {
-  return count <= 1 ? 0 : fnv1a(key) % count;
+  return count <= 1 ? 0 : hashString(key) % count;
 }
 
 /**

@@ -17,27 +17,19 @@ import type { RunConfig } from "../../src/runtime/config.ts";
 import type { NatsSettings } from "../../src/runtime/nats/connect.ts";
 import { NatsHubTransport } from "../../src/runtime/nats/hub-transport.ts";
 import { startNatsRun } from "../../src/runtime/nats/run.ts";
-import type { LocalNatsServer } from "../../src/runtime/nats/server.ts";
 import { superviseRole } from "../../src/runtime/nats/supervisor.ts";
 import { REPLICABLE } from "../../src/runtime/routing.ts";
 import { runSelfPlay } from "../../src/runtime/run.ts";
 import { SMALL } from "../helpers/configs.ts";
-import { natsMissing, natsServer } from "../helpers/nats.ts";
+import { natsForFile, natsServer } from "../helpers/nats.ts";
 import { tcpProxy, type TcpProxy } from "../helpers/tcp-proxy.ts";
 
 setDefaultTimeout(120_000);
 
-const missing = natsMissing();
-if (missing) console.log(missing);
+const shared = natsForFile();
+const missing = shared.missing;
 const dir = mkdtempSync(join(tmpdir(), "spz-nats-faults-"));
-let server: LocalNatsServer | null = null;
-beforeAll(async () => {
-  if (!missing) server = await natsServer();
-});
-afterAll(async () => {
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const CONFIG: RunConfig = { ...SMALL, steps: 4 };
 const REPLICAS: Record<ActorId, number> = { generator: 2, predictor: 2, reward: 2, learner: 1 };
@@ -58,7 +50,7 @@ interface NatsRunOptions {
 }
 
 async function natsLog(config: RunConfig, o: NatsRunOptions = {}) {
-  const settings = o.settings ?? { url: server!.url, token: server!.token };
+  const settings = o.settings ?? { url: shared.get().url, token: shared.get().token };
   const run = o.run ?? `f${n++}`;
   const path = join(dir, `${run}.spzlog`);
   const nats = await startNatsRun({ settings, run, replicas: REPLICAS, spawn: REPLICABLE, say: () => {} });
@@ -113,11 +105,11 @@ describe.skipIf(Boolean(missing))("NATS faults", () => {
   });
 
   test("the NATS connection lost for 3 s mid-step: the run resumes without loss or restart", async () => {
-    const proxy: TcpProxy = tcpProxy(server!.port);
+    const proxy: TcpProxy = tcpProxy(shared.get().port);
     let cut = false;
     try {
       const r = await natsLog(CONFIG, {
-        settings: { url: `nats://127.0.0.1:${proxy.port}`, token: server!.token },
+        settings: { url: `nats://127.0.0.1:${proxy.port}`, token: shared.get().token },
         onMessage: (env) => {
           if (!cut && env.msg.step === 1 && env.msg.type === "predictions") {
             cut = true;
@@ -164,9 +156,9 @@ describe.skipIf(Boolean(missing))("NATS faults", () => {
   });
 
   test("a second hub for a run already served on the server is refused", async () => {
-    const first = await NatsHubTransport.start({ settings: { url: server!.url, token: server!.token }, run: "taken", roles: REPLICABLE });
+    const first = await NatsHubTransport.start({ settings: { url: shared.get().url, token: shared.get().token }, run: "taken", roles: REPLICABLE });
     try {
-      await expect(NatsHubTransport.start({ settings: { url: server!.url, token: server!.token }, run: "taken", roles: REPLICABLE })).rejects.toThrow(/run taken is already served by another hub/);
+      await expect(NatsHubTransport.start({ settings: { url: shared.get().url, token: shared.get().token }, run: "taken", roles: REPLICABLE })).rejects.toThrow(/run taken is already served by another hub/);
     } finally {
       await first.close();
     }

@@ -4,27 +4,19 @@
 // outlived it join it again, and the finished run equals an uninterrupted in-process one: the same
 // metrics rows (apart from wall) and the same episode-log bytes.
 
-import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { LocalNatsServer } from "../../src/runtime/nats/server.ts";
-import { natsMissing, natsServer } from "../helpers/nats.ts";
+import { natsForFile } from "../helpers/nats.ts";
 
 setDefaultTimeout(180_000);
 
 const MAIN = join(import.meta.dir, "../../src/cli/main.ts");
-const missing = natsMissing();
-if (missing) console.log(missing);
+const shared = natsForFile();
+const missing = shared.missing;
 const dir = mkdtempSync(join(tmpdir(), "spz-hub-loss-"));
-let server: LocalNatsServer | null = null;
-beforeAll(async () => {
-  if (!missing) server = await natsServer();
-});
-afterAll(async () => {
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const SIM = ["simulate", "--steps", "6", "--passages", "4", "--gen-samples", "4", "--pred-samples", "4", "--chunk", "2", "--seed", "3", "--checkpoint-every", "1"];
 
@@ -45,10 +37,10 @@ const rows = (run: string) =>
 test.skipIf(Boolean(missing))("the hub's process SIGKILLed after a checkpoint: --resume finishes it with the remote predictors rejoining, equal to an uninterrupted run", async () => {
   const ref = cli([...SIM, "--run", "ref", "--record", "ref.spzlog", "--transport", "inproc"]);
   expect(ref.code).toBe(0);
-  const env = { SPZ_NATS_TOKEN: server!.token!, SPZ_HUB_TIMEOUT_MS: "4000" };
-  const nats = ["--transport", "nats", "--nats-url", server!.url, "--replicas", "predictor=2,reward=2", "--spawn", "generator,reward"];
+  const env = { SPZ_NATS_TOKEN: shared.get().token!, SPZ_HUB_TIMEOUT_MS: "4000" };
+  const nats = ["--transport", "nats", "--nats-url", shared.get().url, "--replicas", "predictor=2,reward=2", "--spawn", "generator,reward"];
   // The other machine: two predictor processes, kept alive by their supervisor across the hub's loss.
-  const remote = Bun.spawn(["bun", MAIN, "actor", "predictor", "--run", "lost", "--nats-url", server!.url, "--replicas", "2"], { cwd: dir, stdout: "ignore", stderr: "pipe", env: { ...process.env, ...env } });
+  const remote = Bun.spawn(["bun", MAIN, "actor", "predictor", "--run", "lost", "--nats-url", shared.get().url, "--replicas", "2"], { cwd: dir, stdout: "ignore", stderr: "pipe", env: { ...process.env, ...env } });
   try {
     const killed = cli([...SIM, "--run", "lost", "--record", "lost.spzlog", ...nats], { ...env, SPZ_KILL_AT: "checkpoint:3:after" });
     expect(killed.signal).toBe("SIGKILL");
@@ -62,6 +54,6 @@ test.skipIf(Boolean(missing))("the hub's process SIGKILLed after a checkpoint: -
   expect(rows("lost")).toEqual(rows("ref"));
   expect(readFileSync(join(dir, "lost.spzlog")).equals(readFileSync(join(dir, "ref.spzlog")))).toBe(true);
   // The killed hub's own generator and reward processes noticed they were orphaned and exited.
-  const left = Bun.spawnSync(["pgrep", "-f", "actors/process.ts"], { stdout: "pipe" }).stdout.toString().trim();
+  const left = Bun.spawnSync(["pgrep", "-f", "actors/process.ts (generator|predictor|reward) lost$"], { stdout: "pipe" }).stdout.toString().trim();
   expect(left).toBe("");
 });

@@ -2,28 +2,20 @@
 // replica per role and with several). For the same seed and flags each writes the same episode log
 // byte for byte, and `replay --verify` of every actor reproduces it.
 
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { LocalNatsServer } from "../../src/runtime/nats/server.ts";
-import { natsMissing, natsServer } from "../helpers/nats.ts";
+import { natsForFile } from "../helpers/nats.ts";
 
 setDefaultTimeout(240_000);
 
 const ROOT = join(import.meta.dir, "../..");
 const MAIN = join(ROOT, "src/cli/main.ts");
 const dir = mkdtempSync(join(tmpdir(), "spz-transports-"));
-const missing = natsMissing();
-if (missing) console.log(missing);
-let server: LocalNatsServer | null = null;
-beforeAll(async () => {
-  if (!missing) server = await natsServer();
-});
-afterAll(async () => {
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const shared = natsForFile();
+const missing = shared.missing;
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Transport {
   name: string;
@@ -35,8 +27,8 @@ const TRANSPORTS: Transport[] = [
   { name: "inproc", args: () => ["--transport", "inproc"] },
   { name: "worker", args: () => ["--transport", "worker"] },
   { name: "worker, replicas", args: () => ["--transport", "worker", "--replicas", "generator=2,predictor=2,reward=2"] },
-  { name: "nats", args: () => ["--transport", "nats", "--nats-url", server!.url], nats: true },
-  { name: "nats, replicas", args: () => ["--transport", "nats", "--nats-url", server!.url, "--replicas", "generator=2,predictor=3,reward=2"], nats: true },
+  { name: "nats", args: () => ["--transport", "nats", "--nats-url", shared.get().url], nats: true },
+  { name: "nats, replicas", args: () => ["--transport", "nats", "--nats-url", shared.get().url, "--replicas", "generator=2,predictor=3,reward=2"], nats: true },
 ];
 
 interface Workload {
@@ -67,7 +59,7 @@ async function run(w: Workload, t: Transport): Promise<{ log: string; out: strin
   const name = `r${n++}`;
   const log = join(dir, `${name}.spzlog`);
   const args = [...w.args, ...t.args(), "--record", log, "--runs-dir", join(dir, "runs"), "--run", name, "--json"];
-  const p = Bun.spawn(["bun", MAIN, ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe", env: { ...process.env, ...(server?.token ? { SPZ_NATS_TOKEN: server.token } : {}) } });
+  const p = Bun.spawn(["bun", MAIN, ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe", env: { ...process.env, ...(missing ? {} : { SPZ_NATS_TOKEN: shared.get().token! }) } });
   const [code, out, err] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
   if (code !== 0) throw new Error(`${args.join(" ")} exited ${code}: ${err.trim().split("\n").at(-1)}`);
   return { log, out, metrics: metrics(name) };

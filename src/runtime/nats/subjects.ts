@@ -8,7 +8,7 @@
 //   spz.<run>.<epoch>.l.<role>.<replica>.<incarnation>.{down,up}
 //                             the JetStream links of one incarnation of one replica (stream SPZ_<hash>_<epoch>)
 
-import { fnv1a } from "../routing.ts";
+import { hashString } from "../rng.ts";
 import type { ActorId } from "../../protocol/messages.ts";
 
 /** A run name as one subject token: letters, digits, - and _ stay; anything else is ~XX (UTF-8 bytes). */
@@ -36,7 +36,7 @@ export function runSubjects(run: string): RunSubjects {
 
 /** The stream of one hub's lifetime (epoch) of a run, and its subjects. */
 export function linkStream(run: string, epoch: string): { name: string; subjects: string } {
-  return { name: `SPZ_${fnv1a(run).toString(16).padStart(8, "0")}_${epoch}`, subjects: `spz.${runToken(run)}.${epoch}.l.>` };
+  return { name: `SPZ_${hashString(run).toString(16).padStart(8, "0")}_${epoch}`, subjects: `spz.${runToken(run)}.${epoch}.l.>` };
 }
 
 export function linkSubjects(run: string, epoch: string, role: ActorId, replica: number, incarnation: number): { down: string; up: string } {

@@ -50,7 +50,8 @@ export async function superviseRole(o: SupervisorOptions): Promise<Supervised> {
   const start = (k: number, quick: number) => {
     const proc = `${hostname()}-${process.pid}-${o.role}${k}-${generation++}`;
     const startedAt = Date.now();
-    const child = Bun.spawn(["bun", ENTRY], {
+    // Role and run in argv only name the process in ps; its settings are in the environment.
+    const child = Bun.spawn(["bun", ENTRY, o.role, o.run], {
       env: { ...process.env, ...natsEnv(o.settings), SPZ_ACTOR_ROLE: o.role, SPZ_RUN: o.run, SPZ_ACTOR_PROC: proc, ...(o.hubTimeoutMs ? { SPZ_HUB_TIMEOUT_MS: String(o.hubTimeoutMs) } : {}) },
       stdin: "ignore",
       stdout: "inherit",
