@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   export: async () => (await import("./export.ts")).exportCommand,
   actor: async () => (await import("./actor.ts")).actorCommand,
   cluster: async () => (await import("./cluster.ts")).clusterCommand,
+  "setup-cuda": async () => (await import("./setup-cuda.ts")).setupCudaCommand,
 };
 
 function usage(): string {
@@ -42,6 +43,7 @@ function usage(): string {
     "  export     a trained run or checkpoint as a Hugging Face model folder (or PEFT adapter folder)",
     "  actor      serve one actor role of a run over NATS from this machine (--replicas N processes)",
     "  cluster    train over NATS on this machine: a private nats-server and a process per replica",
+    "  setup-cuda install ORT's CUDA execution provider from npm, find the CUDA libraries, say what is missing",
     "  score      log-probs of a token sequence under a Hugging Face model folder (JSON)",
     "  lm-pretrain  next-token pretraining of the small default model on the embedded corpus",
     "  corpus     inspect a corpus: documents, passages, what was skipped and why",

@@ -1,6 +1,7 @@
-import { existsSync, readdirSync } from "node:fs";
-import { createRequire } from "node:module";
+import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { checkCuda, cudaMissing } from "./cuda/libraries.ts";
+import { preloadCudaLibraries } from "./cuda/preload.ts";
 // Imported once per process: Bun's N-API teardown has crashed when ORT was loaded repeatedly.
 import * as ort from "onnxruntime-node";
 import type { DType } from "./dtype.ts";
@@ -53,25 +54,29 @@ export function hostTensor(dtype: DType, dims: readonly number[], data: TensorDa
   return { dtype, dims, data };
 }
 
-const nativeDir = (() => {
-  const require = createRequire(import.meta.url);
-  const root = dirname(require.resolve("onnxruntime-node/package.json"));
-  return join(root, "bin", "napi-v6", process.platform, process.arch);
-})();
+let cudaReady: string | undefined | null = null;
 
-/** Why the CUDA EP cannot load here, or undefined when the prerequisites look present. */
+/**
+ * Why the CUDA EP cannot load here (one line: the missing provider library, CUDA library or device),
+ * or undefined when everything it needs was found (src/engine/cuda/libraries.ts).
+ */
 export function cudaUnavailableReason(): string | undefined {
-  const lib = join(nativeDir, "libonnxruntime_providers_cuda.so");
-  if (process.platform !== "linux" && process.platform !== "win32") {
-    return `ORT's CUDA execution provider is not built for ${process.platform}`;
+  if (process.platform !== "linux") return `ORT's CUDA execution provider is set up here for Linux only, not ${process.platform}`;
+  return cudaMissing(checkCuda());
+}
+
+/** Checks once per process, then opens the CUDA libraries by path for ORT's provider to find. */
+function ensureCuda(): string | undefined {
+  if (cudaReady !== null) return cudaReady;
+  const reason = cudaUnavailableReason();
+  if (!reason) {
+    try {
+      preloadCudaLibraries(checkCuda());
+    } catch (e) {
+      return (cudaReady = `CUDA libraries found but not loadable: ${oneLine(e)}`);
+    }
   }
-  if (process.platform === "linux" && !existsSync(lib)) {
-    return `CUDA execution provider library not found: ${lib} (install onnxruntime-node with --onnxruntime-node-install=cuda12)`;
-  }
-  if (process.platform === "linux" && !existsSync("/dev/nvidiactl")) {
-    return "no NVIDIA device: /dev/nvidiactl is missing";
-  }
-  return undefined;
+  return (cudaReady = reason);
 }
 
 function oneLine(e: unknown): string {
@@ -102,7 +107,7 @@ export class EngineSession {
     if (options.deterministic) Object.assign(o, { interOpNumThreads: 1, executionMode: "sequential" });
     if (options.profilePrefix) Object.assign(o, { enableProfiling: true, profileFilePrefix: options.profilePrefix });
     if (device === "cuda") {
-      const reason = cudaUnavailableReason();
+      const reason = ensureCuda();
       if (reason) throw new DeviceUnavailableError(`--device cuda: ${reason}`);
     }
     try {
