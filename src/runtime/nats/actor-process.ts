@@ -73,7 +73,7 @@ export async function serveActorProcess(o: ActorProcessOptions): Promise<number>
     post(frame) {
       sender.send(frame);
       // Stopped: the run is over once the hub has our last word.
-      if ("c" in frame && frame.c.c === "stopped") void sender.drained().then(() => finish(EXIT_DONE));
+      if ("c" in frame && frame.c.c === "stopped") void Promise.race([sender.drained(), Bun.sleep(10_000)]).then(() => finish(EXIT_DONE));
     },
     onFrame(h) {
       handler = h;
@@ -87,7 +87,8 @@ export async function serveActorProcess(o: ActorProcessOptions): Promise<number>
     die(error) {
       // As a worker's crash: the hub hears why, then the process is gone.
       port.post({ c: { c: "failed", error: error instanceof Error ? error.message : String(error) } });
-      void sender.drained().then(() => finish(1));
+      // Within 5 s: with NATS gone the hub finds out from the supervisor or the missing heartbeats.
+      void Promise.race([sender.drained(), Bun.sleep(5_000)]).then(() => finish(1));
     },
     exit() {
       finish(1);

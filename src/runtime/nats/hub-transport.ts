@@ -53,6 +53,7 @@ export class NatsHubTransport implements RemoteTransport {
   private readonly slots = new Set<Slot>();
   private readonly lastSeen = new Map<string, number>();
   private readonly subs: Subscription[] = [];
+  private readonly senders = new Set<LinkSender>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private closing = false;
 
@@ -98,6 +99,7 @@ export class NatsHubTransport implements RemoteTransport {
     const slot: Slot = { role, replica, incarnation, down, up, proc: null, closed: false, died, openedAt: Date.now(), warned: false };
     this.slots.add(slot);
     const sender = new LinkSender(this.js, down);
+    this.senders.add(sender);
     let receiver: LinkReceiver | null = null;
     let handler: ((f: Frame) => void) | null = null;
     const early: Frame[] = [];
@@ -124,7 +126,10 @@ export class NatsHubTransport implements RemoteTransport {
         slot.closed = true;
         this.slots.delete(slot);
         // What was posted (a stop) still reaches the process; the links go when the stream does.
-        void sender.drained().then(() => sender.close());
+        void sender.drained().then(() => {
+          sender.close();
+          this.senders.delete(sender);
+        });
         receiver?.close();
       },
     };
@@ -140,6 +145,8 @@ export class NatsHubTransport implements RemoteTransport {
       for (const s of this.subs) s.unsubscribe();
       await this.jsm.streams.delete(this.stream).catch(() => {});
     } finally {
+      // Nothing is retried once the run is over.
+      for (const sender of this.senders) sender.close();
       await this.nc.close().catch(() => {});
     }
   }

@@ -131,7 +131,9 @@ export class LinkReceiver {
   static async open(js: JetStreamClient, stream: string, subject: string, onFrame: (frame: Frame) => void, onError: (e: unknown) => void): Promise<LinkReceiver> {
     const r = new LinkReceiver(onFrame);
     const consumer = await js.consumers.get(stream, { filter_subjects: subject });
-    const messages = await consumer.consume({ max_messages: 512 });
+    // A pull outlives a lost connection only until it expires: 4 s (not 30) bounds the stall after
+    // a reconnect before the ordered consumer asks again from where it was.
+    const messages = await consumer.consume({ max_messages: 512, expires: 4_000 });
     r.messages = messages;
     void (async () => {
       try {
