@@ -176,11 +176,6 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
     });
   }
   const transport = args.flags.transport as TransportKind;
-  const { replicas, nats } = await startTransport(args, config, basename(runDir.path), transport, say).catch((e: unknown) => {
-    // A new run whose transport could not start leaves no folder behind.
-    if (!args.flags.resume) rmSync(runDir.path, { recursive: true, force: true });
-    throw e;
-  });
   const every = (args.flags["log-every"] as number) || Math.max(1, Math.ceil(config.steps / 20));
   const stopAfter = args.flags["stop-after"] as number | undefined;
   if (o.banner) say(o.banner);
@@ -221,6 +216,12 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
   const observer = await taskOf(config).observer?.(config);
   // TensorBoard, completions.jsonl, eval.jsonl: read off what this runner sees (src/runtime/sinks/).
   const sinks = openSinks(sinkSettings, { runPath: runDir.path, config, fromStep, resumed: !freshRun, lastStep: Math.min(config.steps, stopAfter ?? Infinity), checkpointEvery, say: (l) => progress.print(l), warn: (l) => console.error(`warning: ${l}`) });
+  const { replicas, nats } = await startTransport(args, config, basename(runDir.path), transport, say).catch((e: unknown) => {
+    // A new run whose transport could not start leaves no folder behind.
+    sinks.abort();
+    if (!args.flags.resume) rmSync(runDir.path, { recursive: true, force: true });
+    throw e;
+  });
   const run = runSelfPlay({
     config,
     transport,
@@ -287,7 +288,13 @@ export async function runSelfPlayCommand(args: ParsedArgs, o: SelfPlayCommandOpt
       if (step % every === 0 || v.step === config.steps) progress.print(row(step, v.stats));
     },
   });
-  const outcome = await run.finally(() => nats?.stop()).catch((error: unknown) => {
+  const outcome = await (nats ? Promise.race([run, nats.failed]) : run)
+    .finally(async () => {
+      // On every way out (finished, failed, a supervisor gave up): processes told, stream gone.
+      await nats?.remote.close();
+      await nats?.stop();
+    })
+    .catch((error: unknown) => {
     // A new run that failed before its first step finished leaves nothing behind (its log held only the header).
     if (freshRun && stepsDone === 0) {
       rmSync(runDir.path, { recursive: true, force: true });

@@ -264,6 +264,7 @@ export class Hub {
       const { c: _c, ...t } = c;
       this.opts.onTiming?.(t);
     } else if (c.c === "failed") {
+      if (c.code !== undefined) this.failureCodes.set(from, c.code);
       this.onDeath(conn, c.error);
     }
   }

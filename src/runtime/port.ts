@@ -12,7 +12,8 @@ export type ControlFrame =
   | { c: "start"; config: RunConfig; actor: string; incarnation: number; restore?: ActorState; replica?: Replica }
   /** An actor's state covering every message of steps before `step` (restart and resume point). */
   | { c: "checkpoint"; step: number; state: ActorState }
-  | { c: "failed"; error: string }
+  /** `code`: the error's exit code, when it carried one (a process on NATS reports it this way). */
+  | { c: "failed"; error: string; code?: number }
   /**
    * Learner only: where the step's time went and how many tokens it sampled (never recorded: wall
    * time), and per role the sampling's entropy, lengths and truncation (deterministic, but kept off

@@ -37,10 +37,10 @@ const rows = (run: string) =>
 test.skipIf(Boolean(missing))("the hub's process SIGKILLed after a checkpoint: --resume finishes it with the remote predictors rejoining, equal to an uninterrupted run", async () => {
   const ref = cli([...SIM, "--run", "ref", "--record", "ref.spzlog", "--transport", "inproc"]);
   expect(ref.code).toBe(0);
-  const env = { SPZ_NATS_TOKEN: shared.get().token!, SPZ_HUB_TIMEOUT_MS: "4000" };
+  const env = { SPZ_NATS_TOKEN: shared.get().token! };
   const nats = ["--transport", "nats", "--nats-url", shared.get().url, "--replicas", "predictor=2,reward=2", "--spawn", "generator,reward"];
   // The other machine: two predictor processes, kept alive by their supervisor across the hub's loss.
-  const remote = Bun.spawn(["bun", MAIN, "actor", "predictor", "--run", "lost", "--nats-url", shared.get().url, "--replicas", "2"], { cwd: dir, stdout: "ignore", stderr: "pipe", env: { ...process.env, ...env } });
+  const remote = Bun.spawn(["bun", MAIN, "actor", "predictor", "--run", "lost", "--nats-url", shared.get().url, "--replicas", "2"], { cwd: dir, stdout: "ignore", stderr: "pipe", env: { ...process.env, ...env, SPZ_HUB_TIMEOUT_MS: "4000" } });
   try {
     const killed = cli([...SIM, "--run", "lost", "--record", "lost.spzlog", ...nats], { ...env, SPZ_KILL_AT: "checkpoint:3:after" });
     expect(killed.signal).toBe("SIGKILL");

@@ -8,7 +8,7 @@ import { Packr } from "msgpackr";
 import type { ActorId } from "../../protocol/messages.ts";
 import { serveActor, type ActorFactory } from "../host.ts";
 import type { Frame, Port } from "../port.ts";
-import { connectNats, type NatsSettings } from "./connect.ts";
+import { connectNats, NatsConnectError, type NatsSettings } from "./connect.ts";
 import type { JoinReply } from "./hub-transport.ts";
 import { LinkReceiver, LinkSender } from "./link.ts";
 import { runSubjects } from "./subjects.ts";
@@ -40,7 +40,18 @@ function orphaned(): boolean {
 /** Serve until the run is over; resolves to the exit code the process should end with. */
 export async function serveActorProcess(o: ActorProcessOptions): Promise<number> {
   const log = o.log ?? ((l: string) => console.error(l));
-  const nc = await connectNats(o.settings, `spz ${o.role} ${o.proc}`);
+  // A server that is down for now (restarting) is waited for; refused credentials end the process.
+  let nc: Awaited<ReturnType<typeof connectNats>> | null = null;
+  for (let warned = false; !nc; ) {
+    try {
+      nc = await connectNats(o.settings, `spz ${o.role} ${o.proc}`);
+    } catch (e) {
+      if (!(e instanceof NatsConnectError) || !e.retryable || orphaned()) throw e;
+      if (!warned) log(`${o.role} ${o.proc}: ${e.message}; retrying every second`);
+      warned = true;
+      await Bun.sleep(1_000);
+    }
+  }
   const subjects = runSubjects(o.run);
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
@@ -86,7 +97,8 @@ export async function serveActorProcess(o: ActorProcessOptions): Promise<number>
   serveActor(o.role, o.factory, port, {
     die(error) {
       // As a worker's crash: the hub hears why, then the process is gone.
-      port.post({ c: { c: "failed", error: error instanceof Error ? error.message : String(error) } });
+      const code = (error as { exitCode?: unknown } | null)?.exitCode;
+      port.post({ c: { c: "failed", error: error instanceof Error ? error.message : String(error), ...(typeof code === "number" ? { code } : {}) } });
       // Within 5 s: with NATS gone the hub finds out from the supervisor or the missing heartbeats.
       void Promise.race([sender.drained(), Bun.sleep(5_000)]).then(() => finish(1));
     },
@@ -117,7 +129,7 @@ export async function serveActorProcess(o: ActorProcessOptions): Promise<number>
   return close(code);
 
   async function close(code: number): Promise<number> {
-    await nc.close().catch(() => {});
+    await nc?.close().catch(() => {});
     return code;
   }
 }

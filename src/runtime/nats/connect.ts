@@ -20,6 +20,13 @@ export interface NatsSettings {
 export class NatsConnectError extends Error {
   override name = "NatsConnectError";
   readonly exitCode = 2;
+  constructor(
+    message: string,
+    /** The server could not be reached (it may come back); false: bad settings or refused credentials. */
+    readonly retryable = false,
+  ) {
+    super(message);
+  }
 }
 
 /** The settings a spawned actor process inherits (credentials travel in the environment, never argv). */
@@ -74,6 +81,6 @@ export async function connectNats(s: NatsSettings, name: string): Promise<NatsCo
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
     if (/authorization|authentication|auth/i.test(msg)) throw new NatsConnectError(`NATS at ${s.url} refused the credentials (${msg.trim()}): check --nats-token or --nats-nkey`);
-    throw new NatsConnectError(`cannot connect to NATS at ${s.url}: ${msg.trim()}`);
+    throw new NatsConnectError(`cannot connect to NATS at ${s.url}: ${msg.trim()}`, /refused|timeout|ECONN|EHOST|ENOTFOUND|EAI_AGAIN|closed/i.test(msg));
   }
 }

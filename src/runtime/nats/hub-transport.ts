@@ -55,7 +55,7 @@ export class NatsHubTransport implements RemoteTransport {
   private readonly subs: Subscription[] = [];
   private readonly senders = new Set<LinkSender>();
   private timer: ReturnType<typeof setInterval> | null = null;
-  private closing = false;
+  private closing: Promise<void> | null = null;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -84,7 +84,11 @@ export class NatsHubTransport implements RemoteTransport {
       const epoch = newEpoch();
       const s = linkStream(opts.run, epoch);
       // File storage: what is in flight survives a restart of nats-server itself.
-      await jsm.streams.add({ name: s.name, subjects: [s.subjects], storage: "file" as never, max_age: 24 * 3600 * 1e9, max_bytes: 4 * 2 ** 30 });
+      // Streams a killed hub of this run left behind (its ping went unanswered above, so it is gone).
+      const prefix = s.name.slice(0, s.name.lastIndexOf("_") + 1);
+      for await (const old of jsm.streams.names()) if (old.startsWith(prefix)) await jsm.streams.delete(old).catch(() => {});
+      // No max_bytes: a limit is reserved against the server's JetStream storage up front.
+      await jsm.streams.add({ name: s.name, subjects: [s.subjects], storage: "file" as never, max_age: 24 * 3600 * 1e9 });
       const t = new NatsHubTransport(nc, jetstream(nc), jsm, opts, epoch, subjects, s.name);
       t.listen();
       return t;
@@ -135,20 +139,24 @@ export class NatsHubTransport implements RemoteTransport {
     };
   }
 
-  async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
+  /** Tell the run's processes it ended, drop its stream, disconnect; at most a few seconds, whatever NATS does. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
     if (this.timer) clearInterval(this.timer);
-    try {
-      this.nc.publish(this.subjects.hub, packr.pack({ end: true, epoch: this.epoch }));
-      await this.nc.flush();
-      for (const s of this.subs) s.unsubscribe();
-      await this.jsm.streams.delete(this.stream).catch(() => {});
-    } finally {
-      // Nothing is retried once the run is over.
-      for (const sender of this.senders) sender.close();
-      await this.nc.close().catch(() => {});
-    }
+    const within = <T>(p: Promise<T>, ms: number) => Promise.race([p.then(() => {}, () => {}), Bun.sleep(ms)]);
+    this.closing = (async () => {
+      try {
+        this.nc.publish(this.subjects.hub, packr.pack({ end: true, epoch: this.epoch }));
+        await within(this.nc.flush(), 2_000);
+        for (const s of this.subs) s.unsubscribe();
+        await within(this.jsm.streams.delete(this.stream), 2_000);
+      } finally {
+        // Nothing is retried once the run is over.
+        for (const sender of this.senders) sender.close();
+        await within(this.nc.close(), 2_000);
+      }
+    })();
+    return this.closing;
   }
 
   private listen(): void {

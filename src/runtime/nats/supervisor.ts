@@ -39,7 +39,8 @@ export interface Supervised {
 export async function superviseRole(o: SupervisorOptions): Promise<Supervised> {
   const say = o.say ?? ((l: string) => console.error(l));
   const nc: NatsConnection = await connectNats(o.settings, `spz supervisor ${o.role}`);
-  const gone = runSubjects(o.run).gone;
+  const subjects = runSubjects(o.run);
+  const gone = subjects.gone;
   const children: (ReturnType<typeof Bun.spawn> | null)[] = Array.from({ length: o.count }, () => null);
   let stopping = false;
   let left = o.count;
@@ -82,6 +83,17 @@ export async function superviseRole(o: SupervisorOptions): Promise<Supervised> {
     });
   };
   for (let k = 0; k < o.count; k++) start(k, 0);
+  // "end" is not stored: a child that was restarting or standing by may miss it, so the supervisor,
+  // which is always connected, also listens and lets its children go.
+  nc.subscribe(subjects.hub, {
+    callback: (_e, m) => {
+      if (!(packr.unpack(m.data) as { end?: boolean }).end || stopping) return;
+      setTimeout(() => {
+        if (stopping) return;
+        void stop().then(() => settle(0));
+      }, 5_000);
+    },
+  });
 
   const stop = async () => {
     stopping = true;
