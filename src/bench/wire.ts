@@ -98,9 +98,12 @@ export async function wireBenchNats(opts: WireBenchOptions & { settings: NatsSet
     procs.push(pong, ping);
     // Both have subscribed once the hub sees their consumers; a short wait, then go.
     for (let i = 0; i < 100 && (await jsm.consumers.list(stream.name).next()).length < 4; i++) await Bun.sleep(50);
+    // Said until ping starts answering (it may subscribe after the first word).
+    const says = setInterval(() => nc.publish(go), 500);
     nc.publish(go);
     const out = await new Response(ping.stdout as ReadableStream).text();
     const code = await ping.exited;
+    clearInterval(says);
     if (code !== 0) throw new Error(`bench-wire: the NATS ping process exited with code ${code}`);
     const r = JSON.parse(out.trim().split("\n").at(-1)!) as { rtts: number[]; elapsedMs: number };
     const sorted = r.rtts.sort((a, b) => a - b);

@@ -29,6 +29,8 @@ export const clusterCommand = defineCommand(
     args.flags.spawn = "all";
     // The token reaches this process's hub and its actor processes through the environment only.
     process.env.SPZ_NATS_TOKEN = server.token;
+    delete process.env.SPZ_NATS_NKEY;
+    delete process.env.SPZ_NATS_TLS_CA;
     try {
       const backend = args.flags.backend as "model" | "sim";
       return await runSelfPlayCommand(args, { command: "train", backend, ...(backend === "sim" ? { banner: SIMULATION_BANNER } : {}) });

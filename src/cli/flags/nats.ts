@@ -47,5 +47,5 @@ export function readSpawn(args: ParsedArgs): ActorId[] {
   if (spec === "none") return [];
   const roles = spec.split(",").map((s) => s.trim());
   for (const r of roles) if (!(REPLICABLE as readonly string[]).includes(r)) throw new InputError(`--spawn: "${r}" is not a role that runs over NATS; use all, none or a list of ${REPLICABLE.join(", ")}`);
-  return roles as ActorId[];
+  return [...new Set(roles)] as ActorId[];
 }

@@ -2,7 +2,7 @@
 // 127.0.0.1 port, JetStream in a temporary folder, a random token unless told otherwise. `cluster`
 // and the tests start one; a real deployment runs its own server (README: "Over NATS").
 
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -61,11 +61,15 @@ export async function startNatsServer(o: NatsServerOptions = {}): Promise<LocalN
   writeFileSync(conf, [`listen: 127.0.0.1:${port}`, `jetstream { store_dir: "${join(storeDir, "js")}" }`, "max_payload: 1048576", auth, tls].join("\n"));
   let proc: ReturnType<typeof Bun.spawn> | null = null;
   const launch = async () => {
-    proc = Bun.spawn([bin, "-c", conf], { stdout: "ignore", stderr: "pipe" });
+    // The server's log goes to a file: a pipe nobody reads would block it once full.
+    proc = Bun.spawn([bin, "-c", conf, "-l", join(storeDir, "server.log")], { stdout: "ignore", stderr: "ignore" });
     // Ready once the port answers.
     const deadline = Date.now() + 10_000;
     for (;;) {
-      if (proc.exitCode !== null) throw new Error(`nats-server exited at start (code ${proc.exitCode}): ${(await new Response(proc.stderr as ReadableStream).text()).trim().split("\n").at(-1)}`);
+      if (proc.exitCode !== null) {
+        const log = existsSync(join(storeDir, "server.log")) ? readFileSync(join(storeDir, "server.log"), "utf8").trim().split("\n").at(-1) : "";
+        throw new Error(`nats-server exited at start (code ${proc.exitCode}): ${log}`);
+      }
       const ok = await new Promise<boolean>((resolve) => {
         const sock = Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {}, open(s) { s.end(); resolve(true); }, connectError() { resolve(false); } } }).catch(() => resolve(false));
         void sock;
