@@ -24,6 +24,14 @@ export interface WireBenchResult extends WireBenchOptions {
   messagesPerSecond: number;
 }
 
+/** Percentiles of the round trips (ms in, µs out) and the rates, whatever carried them (never the NATS settings: they hold the token). */
+function summarize(opts: WireBenchOptions, rtts: ArrayLike<number>, elapsedMs: number): WireBenchResult {
+  const sorted = Array.from(rtts).sort((a, b) => a - b);
+  const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 1000;
+  const rps = opts.count / (elapsedMs / 1000);
+  return { count: opts.count, window: opts.window, payload: opts.payload, rttP50Us: Math.round(q(0.5)), rttP99Us: Math.round(q(0.99)), roundTripsPerSecond: Math.round(rps), messagesPerSecond: Math.round(2 * rps) };
+}
+
 export async function wireBench(opts: WireBenchOptions): Promise<WireBenchResult> {
   const url = new URL("./wire.worker.ts", import.meta.url);
   const ping = new Worker(url);
@@ -42,10 +50,7 @@ export async function wireBench(opts: WireBenchOptions): Promise<WireBenchResult
       pong.postMessage({ start: { ...opts, role: "pong" } });
       ping.postMessage({ start: { ...opts, role: "ping" } });
     });
-    const sorted = Array.from(result.rtts).sort((a, b) => a - b);
-    const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 1000;
-    const rps = opts.count / (result.elapsedMs / 1000);
-    return { ...opts, rttP50Us: Math.round(q(0.5)), rttP99Us: Math.round(q(0.99)), roundTripsPerSecond: Math.round(rps), messagesPerSecond: Math.round(2 * rps) };
+    return summarize(opts, result.rtts, result.elapsedMs);
   } finally {
     ping.terminate();
     pong.terminate();
@@ -106,10 +111,7 @@ export async function wireBenchNats(opts: WireBenchOptions & { settings: NatsSet
     clearInterval(says);
     if (code !== 0) throw new Error(`bench-wire: the NATS ping process exited with code ${code}`);
     const r = JSON.parse(out.trim().split("\n").at(-1)!) as { rtts: number[]; elapsedMs: number };
-    const sorted = r.rtts.sort((a, b) => a - b);
-    const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 1000;
-    const rps = opts.count / (r.elapsedMs / 1000);
-    return { ...opts, rttP50Us: Math.round(q(0.5)), rttP99Us: Math.round(q(0.99)), roundTripsPerSecond: Math.round(rps), messagesPerSecond: Math.round(2 * rps) };
+    return summarize(opts, r.rtts, r.elapsedMs);
   } finally {
     for (const p of procs) p.kill();
     for (const r of receivers) r.close();

@@ -26,6 +26,8 @@ test.skipIf(Boolean(natsMissing()))("over NATS, every round trip is timed betwee
   const server = await natsServer();
   try {
     const r = await wireBenchNats({ count: 200, window: 4, payload: 256, settings: { url: server.url, token: server.token } });
+    // The result is printed with --json: it must not carry the credentials.
+    expect(JSON.stringify(r)).not.toContain(server.token!);
     expect(r.rttP50Us).toBeGreaterThan(0);
     expect(r.rttP99Us).toBeGreaterThanOrEqual(r.rttP50Us);
     expect(Math.abs(r.messagesPerSecond - 2 * r.roundTripsPerSecond)).toBeLessThanOrEqual(1);

@@ -4,7 +4,7 @@
 // fresh one, which joins again: the same run when its hub resumes, or whatever the hub needs next.
 
 import { jetstream } from "@nats-io/jetstream";
-import { Packr } from "msgpackr";
+import { decodeValue, encodeValue } from "../../protocol/value-codec.ts";
 import type { ActorId } from "../../protocol/messages.ts";
 import { serveActor, type ActorFactory } from "../host.ts";
 import type { Frame, Port } from "../port.ts";
@@ -13,7 +13,6 @@ import type { JoinReply } from "./hub-transport.ts";
 import { LinkReceiver, LinkSender } from "./link.ts";
 import { runSubjects } from "./subjects.ts";
 
-const packr = new Packr({ useRecords: false });
 
 /** The run ended: nothing to rejoin. */
 export const EXIT_DONE = 0;
@@ -58,7 +57,7 @@ export async function serveActorProcess(o: ActorProcessOptions): Promise<number>
   let assignment: Extract<JoinReply, { epoch: string }> | null = null;
   nc.subscribe(subjects.hub, {
     callback: (_e, m) => {
-      const said = packr.unpack(m.data) as { end?: boolean; epoch: string };
+      const said = decodeValue(m.data) as { end?: boolean; epoch: string };
       // Only the hub this process serves (or, while it waits, any hub of the run) can end it.
       if (said.end && (!assignment || assignment.epoch === said.epoch)) finish(EXIT_DONE);
     },
@@ -66,8 +65,8 @@ export async function serveActorProcess(o: ActorProcessOptions): Promise<number>
 
   // Ask for a slot until one is free (no hub yet, or every slot of the role taken: wait).
   while (!assignment) {
-    const reply = await nc.request(subjects.join, packr.pack({ role: o.role, proc: o.proc }), { timeout: 2_000 }).catch(() => null);
-    const r = reply ? (packr.unpack(reply.data) as JoinReply) : null;
+    const reply = await nc.request(subjects.join, encodeValue({ role: o.role, proc: o.proc }), { timeout: 2_000 }).catch(() => null);
+    const r = reply ? (decodeValue(reply.data) as JoinReply) : null;
     if (r && !r.wait) assignment = r;
     else if (await Promise.race([finished.then(() => true), Bun.sleep(500).then(() => false)])) return close(EXIT_DONE);
     else if (orphaned()) return close(EXIT_REJOIN);
@@ -111,10 +110,10 @@ export async function serveActorProcess(o: ActorProcessOptions): Promise<number>
   let lastReply = Date.now();
   const beat = setInterval(async () => {
     if (orphaned()) return finish(EXIT_REJOIN);
-    const reply = await nc.request(subjects.heartbeat, packr.pack({ proc: o.proc }), { timeout: 2_000 }).catch(() => null);
+    const reply = await nc.request(subjects.heartbeat, encodeValue({ proc: o.proc }), { timeout: 2_000 }).catch(() => null);
     if (reply) {
       lastReply = Date.now();
-      if (!(packr.unpack(reply.data) as { ok: boolean }).ok) {
+      if (!(decodeValue(reply.data) as { ok: boolean }).ok) {
         log(`${o.role} ${o.proc}: the hub gave this slot to another process; rejoining`);
         finish(EXIT_REJOIN);
       }

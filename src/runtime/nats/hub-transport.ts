@@ -7,7 +7,7 @@
 
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection, Subscription } from "@nats-io/transport-node";
-import { Packr } from "msgpackr";
+import { decodeValue, encodeValue } from "../../protocol/value-codec.ts";
 import { customAlphabet } from "nanoid";
 import type { ActorId } from "../../protocol/messages.ts";
 import type { RemoteTransport } from "../hub.ts";
@@ -17,7 +17,6 @@ import { connectNats, type NatsSettings } from "./connect.ts";
 import { LinkReceiver, LinkSender } from "./link.ts";
 import { linkStream, linkSubjects, runSubjects, type RunSubjects } from "./subjects.ts";
 
-const packr = new Packr({ useRecords: false });
 export const newEpoch = customAlphabet("0123456789abcdefghijklmnopqrstuvwxyz", 10);
 
 /** What a joining process is told: its slot, or to wait (every slot of its role is taken). */
@@ -146,7 +145,7 @@ export class NatsHubTransport implements RemoteTransport {
     const within = <T>(p: Promise<T>, ms: number) => Promise.race([p.then(() => {}, () => {}), Bun.sleep(ms)]);
     this.closing = (async () => {
       try {
-        this.nc.publish(this.subjects.hub, packr.pack({ end: true, epoch: this.epoch }));
+        this.nc.publish(this.subjects.hub, encodeValue({ end: true, epoch: this.epoch }));
         await within(this.nc.flush(), 2_000);
         for (const s of this.subs) s.unsubscribe();
         await within(this.jsm.streams.delete(this.stream), 2_000);
@@ -164,26 +163,26 @@ export class NatsHubTransport implements RemoteTransport {
     this.subs.push(
       nc.subscribe(this.subjects.ping, {
         callback: (_e, m) => {
-          m.respond(packr.pack({ epoch: this.epoch }));
+          m.respond(encodeValue({ epoch: this.epoch }));
         },
       }),
       nc.subscribe(this.subjects.join, {
         callback: (_e, m) => {
-          const { role, proc } = packr.unpack(m.data) as { role: ActorId; proc: string };
-          m.respond(packr.pack(this.join(role, proc)));
+          const { role, proc } = decodeValue(m.data) as { role: ActorId; proc: string };
+          m.respond(encodeValue(this.join(role, proc)));
         },
       }),
       nc.subscribe(this.subjects.heartbeat, {
         callback: (_e, m) => {
-          const { proc } = packr.unpack(m.data) as { proc: string };
+          const { proc } = decodeValue(m.data) as { proc: string };
           const holds = [...this.slots].some((s) => s.proc === proc);
           if (holds) this.lastSeen.set(proc, Date.now());
-          m.respond(packr.pack({ ok: holds }));
+          m.respond(encodeValue({ ok: holds }));
         },
       }),
       nc.subscribe(this.subjects.gone, {
         callback: (_e, m) => {
-          const { proc, reason } = packr.unpack(m.data) as { proc: string; reason: string };
+          const { proc, reason } = decodeValue(m.data) as { proc: string; reason: string };
           for (const s of [...this.slots]) if (s.proc === proc) this.lose(s, reason);
         },
       }),

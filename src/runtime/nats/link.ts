@@ -6,8 +6,8 @@
 // again with everything after it; the receiver drops what it already has and puts the rest in order.
 
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { Packr } from "msgpackr";
-import type { Frame } from "../port.ts";
+import { decodeValue, encodeValue } from "../../protocol/value-codec.ts";
+import type { ControlFrame, Frame } from "../port.ts";
 
 /** Under NATS' default max_payload (1 MiB), with room for the protocol's own headers. */
 export const CHUNK_BYTES = 512 * 1024;
@@ -15,8 +15,6 @@ const HEAD = 5;
 const IN_FLIGHT = 256;
 const RETRY_MS = 250;
 
-// Control frames hold configs and byte states; typed arrays keep their types.
-const packr = new Packr({ useRecords: false, moreTypes: true });
 
 export function encodeFrame(frame: Frame): Uint8Array {
   if ("e" in frame) {
@@ -25,7 +23,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
     out.set(frame.e, 1);
     return out;
   }
-  const body = packr.pack(frame.c);
+  const body = encodeValue(frame.c);
   const out = new Uint8Array(body.length + 1);
   out[0] = 1;
   out.set(body, 1);
@@ -36,7 +34,7 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   // A copy with a buffer of its own: NATS hands out views of its read buffer (a Node Buffer, whose
   // slice() is a view too), and the hub may transfer an envelope's buffer to a worker.
   if (bytes[0] === 0) return { e: new Uint8Array(bytes.subarray(1)) };
-  if (bytes[0] === 1) return { c: packr.unpack(bytes.subarray(1)) };
+  if (bytes[0] === 1) return { c: decodeValue(bytes.subarray(1)) as ControlFrame };
   throw new Error(`NATS link: a frame of unknown kind ${bytes[0]}`);
 }
 

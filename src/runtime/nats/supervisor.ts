@@ -6,12 +6,11 @@
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { Packr } from "msgpackr";
+import { decodeValue, encodeValue } from "../../protocol/value-codec.ts";
 import type { ActorId } from "../../protocol/messages.ts";
 import { connectNats, natsEnv, type NatsSettings } from "./connect.ts";
 import { runSubjects } from "./subjects.ts";
 
-const packr = new Packr({ useRecords: false });
 const ENTRY = join(import.meta.dir, "../../../actors/process.ts");
 /** A process that dies this soon after its start, this many times in a row, is not started again. */
 const QUICK_MS = 3_000;
@@ -67,7 +66,7 @@ export async function superviseRole(o: SupervisorOptions): Promise<Supervised> {
         return;
       }
       const reason = child.signalCode ? `${o.role} process ${proc} was killed (${child.signalCode})` : `${o.role} process ${proc} exited with code ${code}`;
-      nc.publish(gone, packr.pack({ proc, reason }));
+      nc.publish(gone, encodeValue({ proc, reason }));
       if (code === 2) {
         settle(2);
         return;
@@ -87,7 +86,7 @@ export async function superviseRole(o: SupervisorOptions): Promise<Supervised> {
   // which is always connected, also listens and lets its children go.
   nc.subscribe(subjects.hub, {
     callback: (_e, m) => {
-      if (!(packr.unpack(m.data) as { end?: boolean }).end || stopping) return;
+      if (!(decodeValue(m.data) as { end?: boolean }).end || stopping) return;
       setTimeout(() => {
         if (stopping) return;
         void stop().then(() => settle(0));
