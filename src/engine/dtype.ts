@@ -24,6 +24,13 @@ export function isFloat(dtype: DType): boolean {
 
 /** Little-endian raw bytes of `values` in `dtype`, as TensorProto.raw_data expects. */
 export function encodeRaw(values: ArrayLike<number> | ArrayLike<bigint>, dtype: DType): Uint8Array {
+  // A typed array of the same element type is copied byte for byte (hosts are little-endian).
+  const same =
+    (dtype === "float32" && values instanceof Float32Array) ||
+    (dtype === "float64" && values instanceof Float64Array) ||
+    (dtype === "int32" && values instanceof Int32Array) ||
+    (dtype === "int64" && values instanceof BigInt64Array);
+  if (same) return new Uint8Array((values as Float32Array).slice().buffer);
   const n = values.length;
   const buf = new ArrayBuffer(n * DTYPE_BYTES[dtype]);
   const view = new DataView(buf);

@@ -95,6 +95,8 @@ interface Initializer {
   readonly raw: Uint8Array;
   /** Kept only for small constants, so ops can fold them at build time. */
   readonly values?: readonly number[];
+  /** Made by `weight()`: may go to external data (constants stay inside, where shape inference reads them). */
+  readonly weight?: boolean;
 }
 
 export function formatShape(shape: Shape): string {
@@ -116,6 +118,31 @@ export interface ModelOptions {
   readonly opset?: number;
   readonly producer?: string;
 }
+
+export interface ExternalDataOptions extends ModelOptions {
+  /** Weights (`Graph.weight`) of at least this many bytes go to external data (default EXTERNAL_MIN_BYTES). */
+  readonly externalMinBytes?: number;
+}
+
+/** One ONNX external-data "file", held in memory: ORT finds it by `path` (the tensor's location). */
+export interface ExternalFile {
+  readonly path: string;
+  readonly data: Uint8Array;
+}
+
+/** A ModelProto whose large initializers live beside it as external data (`toModelParts`). */
+export interface ModelParts {
+  readonly model: Uint8Array;
+  readonly externalData: readonly ExternalFile[];
+}
+
+/**
+ * Weights from 1 MiB up leave the ModelProto: weights are never copied into protobuf (they are
+ * passed to ORT by reference), and a model of any size stays under protobuf's 2 GiB.
+ */
+export const EXTERNAL_MIN_BYTES = 1 << 20;
+/** protobuf's limit on one message, which a ModelProto with embedded initializers must fit. */
+export const PROTOBUF_LIMIT = 2 ** 31 - 1;
 
 export const DEFAULT_OPSET = 17;
 const IR_VERSION = 8;
@@ -165,6 +192,22 @@ export class Graph {
       raw: encodeRaw(values, dtype),
       values: small ? Array.from(values as ArrayLike<number>, Number) : undefined,
     });
+    return t;
+  }
+
+  /**
+   * A large initializer (a frozen weight) that keeps `values` by reference: the graph never copies
+   * it, and `toModelParts` hands its bytes to ORT as external data. `values` must not change while
+   * a session is being created from this graph (ORT copies it then).
+   */
+  weight(values: Float32Array | Float64Array, dtype: "float32" | "float64", shape: readonly number[], name = "weight"): Tensor {
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (size !== values.length) {
+      throw new GraphBuildError(`weight ${name}: ${values.length} values do not fill shape ${formatShape(shape)}`);
+    }
+    const typed = dtype === "float32" ? (values instanceof Float32Array ? values : Float32Array.from(values)) : values instanceof Float64Array ? values : Float64Array.from(values);
+    const t = new Tensor(this, this.uniqueName(name), dtype, [...shape], "initializer");
+    this.initializers.set(t, { tensor: t, raw: new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength), weight: true });
     return t;
   }
 
@@ -237,8 +280,24 @@ export class Graph {
     return counts;
   }
 
-  /** Serializes to ModelProto bytes. Nodes not needed by any output are dropped. */
+  /**
+   * Serializes to one ModelProto with every initializer inside. Nodes not needed by any output are
+   * dropped. Models whose initializers pass protobuf's 2 GiB are refused: use `toModelParts`.
+   */
   toModel(options: ModelOptions = {}): Uint8Array {
+    return this.serialize(options, Infinity).model;
+  }
+
+  /**
+   * Serializes with every weight (`weight()`) of at least `externalMinBytes` as ONNX external data
+   * (one in-memory file per tensor, location `ext_<i>.bin`): the bytes are the graph's own, not
+   * copies. Constants stay inside the ModelProto.
+   */
+  toModelParts(options: ExternalDataOptions = {}): ModelParts {
+    return this.serialize(options, options.externalMinBytes ?? EXTERNAL_MIN_BYTES);
+  }
+
+  private serialize(options: ModelOptions, externalMinBytes: number): ModelParts {
     if (this.outputs.length === 0) throw new GraphBuildError(`graph ${this.name} has no outputs`);
     const live = this.liveNodes();
     const usedInits = new Set<Tensor>();
@@ -274,6 +333,8 @@ export class Graph {
     };
     const domains = new Set<string>();
     for (const n of live) if (n.op.domain) domains.add(n.op.domain);
+    const externalData: ExternalFile[] = [];
+    let embedded = 0;
 
     const model = {
       ir_version: IR_VERSION,
@@ -292,18 +353,28 @@ export class Graph {
           output: n.outputs.map((t) => t.name),
           attribute: Object.entries(n.attrs).map(([k, v]) => attribute(k, v)),
         })),
-        initializer: [...usedInits].map((t) => ({
-          name: t.name,
-          data_type: ONNX_DTYPE[t.dtype],
-          dims: t.shape as number[],
-          raw_data: this.initializers.get(t)!.raw,
-        })),
+        initializer: [...usedInits].map((t) => {
+          const { raw, weight } = this.initializers.get(t)!;
+          const head = { name: t.name, data_type: ONNX_DTYPE[t.dtype], dims: t.shape as number[] };
+          if (!weight || raw.byteLength < externalMinBytes) {
+            embedded += raw.byteLength;
+            return { ...head, raw_data: raw };
+          }
+          const path = `ext_${externalData.length}.bin`;
+          externalData.push({ path, data: raw });
+          const entries = { location: path, offset: "0", length: String(raw.byteLength) };
+          return { ...head, data_location: 1, external_data: Object.entries(entries).map(([key, value]) => ({ key, value })) };
+        }),
         input: this.inputs.map(valueInfo),
         output: this.outputs.map(valueInfo),
       },
     };
+    if (embedded > PROTOBUF_LIMIT - (64 << 20)) {
+      const gib = (embedded / 2 ** 30).toFixed(2);
+      throw new GraphBuildError(`graph ${this.name}: ${gib} GiB of initializers do not fit one ModelProto (protobuf's limit is 2 GiB); serialize it with toModelParts (ONNX external data)`);
+    }
     const type = modelProtoType();
-    return type.encode(type.fromObject(model)).finish();
+    return { model: type.encode(type.fromObject(model)).finish(), externalData };
   }
 
   /** Nodes that some output depends on, in creation order. */

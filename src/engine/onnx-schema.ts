@@ -48,11 +48,6 @@ message OperatorSetIdProto {
   optional int64 version = 2;
 }
 
-message StringStringEntryProto {
-  optional string key = 1;
-  optional string value = 2;
-}
-
 message ModelProto {
   optional int64 ir_version = 1;
   repeated OperatorSetIdProto opset_import = 8;
@@ -85,6 +80,13 @@ message TensorProto {
   optional bytes raw_data = 9;
   repeated double double_data = 10 [packed = true];
   optional string doc_string = 12;
+  repeated StringStringEntryProto external_data = 13;
+  optional int32 data_location = 14;
+}
+
+message StringStringEntryProto {
+  optional string key = 1;
+  optional string value = 2;
 }
 
 message TensorShapeProto {

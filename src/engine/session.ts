@@ -1,11 +1,12 @@
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { checkCuda, cudaMissing } from "./cuda/libraries.ts";
 import { preloadCudaLibraries } from "./cuda/preload.ts";
 // Imported once per process: Bun's N-API teardown has crashed when ORT was loaded repeatedly.
 import * as ort from "onnxruntime-node";
 import type { DType } from "./dtype.ts";
-import type { Graph } from "./graph.ts";
+import type { Graph, ModelParts } from "./graph.ts";
 
 export type Device = "cpu" | "cuda";
 export type OptimizationLevel = "disabled" | "basic" | "extended" | "all";
@@ -38,6 +39,23 @@ export interface SessionOptions {
    * tokens holds gigabytes of logits and their gradients) kept arenas add up across buckets.
    */
   readonly memArena?: boolean;
+}
+
+/** ORT takes in-memory external data only below 2 GiB per tensor; larger ones are mapped from a file. */
+export const ORT_IN_MEMORY_LIMIT = 2 ** 31;
+
+/** Writes the model and its external data to a fresh temporary folder, for ORT to load by path. */
+function spillToFolder(parts: ModelParts): string {
+  const dir = mkdtempSync(join(tmpdir(), "spz-model-"));
+  try {
+    writeFileSync(join(dir, "model.onnx"), parts.model);
+    for (const f of parts.externalData) writeFileSync(join(dir, f.path), f.data);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    const gib = (parts.externalData.reduce((n, f) => n + f.data.byteLength, 0) / 2 ** 30).toFixed(2);
+    throw new Error(`session: a weight of 2 GiB or more goes to ORT through a file, and writing ${gib} GiB to ${dir} failed: ${oneLine(e)} (set TMPDIR to a folder with room)`);
+  }
+  return dir;
 }
 
 /** Fixed so recordings replay bit-exactly on machines with other core counts. */
@@ -93,8 +111,13 @@ export class EngineSession {
     readonly modelBytes: number,
   ) {}
 
-  static async create(model: Uint8Array | Graph, options: SessionOptions = {}): Promise<EngineSession> {
-    const bytes = model instanceof Uint8Array ? model : model.toModel();
+  /**
+   * A session over serialized bytes, a graph (its large initializers go to ORT as in-memory ONNX
+   * external data: no protobuf copy, no 2 GiB limit) or already split parts.
+   */
+  static async create(model: Uint8Array | Graph | ModelParts, options: SessionOptions = {}): Promise<EngineSession> {
+    const parts: ModelParts = model instanceof Uint8Array ? { model, externalData: [] } : "toModelParts" in model ? model.toModelParts() : model;
+    const bytes = parts.model;
     const device = options.device ?? "cpu";
     const o: ort.InferenceSession.SessionOptions = {
       executionProviders: device === "cuda" ? [{ name: "cuda", deviceId: options.cudaDeviceId ?? 0 }] : ["cpu"],
@@ -106,16 +129,23 @@ export class EngineSession {
     if (threads !== undefined) Object.assign(o, { intraOpNumThreads: threads });
     if (options.deterministic) Object.assign(o, { interOpNumThreads: 1, executionMode: "sequential" });
     if (options.profilePrefix) Object.assign(o, { enableProfiling: true, profileFilePrefix: options.profilePrefix });
+    // ORT copies in-memory external data while it creates the session (onto the device for CUDA),
+    // then lets go of it. It refuses one of 2 GiB or more that way, but maps it from a file.
+    const spill = parts.externalData.some((f) => f.data.byteLength >= ORT_IN_MEMORY_LIMIT) ? spillToFolder(parts) : undefined;
+    if (!spill && parts.externalData.length) Object.assign(o, { externalData: parts.externalData.map((f) => ({ path: f.path, data: f.data })) });
     if (device === "cuda") {
       const reason = ensureCuda();
       if (reason) throw new DeviceUnavailableError(`--device cuda: ${reason}`);
     }
     try {
-      const session = await ort.InferenceSession.create(bytes, o);
-      return new EngineSession(session, device, options, bytes.byteLength);
+      const session = spill ? await ort.InferenceSession.create(join(spill, "model.onnx"), o) : await ort.InferenceSession.create(bytes, o);
+      return new EngineSession(session, device, options, bytes.byteLength + parts.externalData.reduce((n, f) => n + f.data.byteLength, 0));
     } catch (e) {
       if (device === "cuda") throw new DeviceUnavailableError(`--device cuda: ORT could not create the CUDA session: ${oneLine(e)}`);
       throw e;
+    } finally {
+      // Linux keeps a mapped file's pages after the unlink.
+      if (spill) rmSync(spill, { recursive: true, force: true });
     }
   }
 
@@ -162,7 +192,7 @@ export class SessionCache {
 
   constructor(readonly options: SessionOptions = {}) {}
 
-  get(key: string, build: () => Graph | Uint8Array): Promise<EngineSession> {
+  get(key: string, build: () => Graph | Uint8Array | ModelParts): Promise<EngineSession> {
     let s = this.sessions.get(key);
     if (!s) {
       s = EngineSession.create(build(), this.options);

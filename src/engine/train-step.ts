@@ -162,7 +162,7 @@ export class Trainer {
   }
 
   session(bucket: string): Promise<EngineSession> {
-    return this.cache.get(bucket, () => this.graph(bucket).toModel());
+    return this.cache.get(bucket, () => this.graph(bucket));
   }
 
   get sessionCount(): number {

@@ -269,7 +269,7 @@ export function initializerWeights(g: Graph, weights: ReadonlyMap<string, Float3
       const values = weights.get(name);
       const shape = shapes.get(name);
       if (!values || !shape) throw new ModelError(`decoder: no weight ${name}`);
-      t = g.constant(values, dtype, shape, name);
+      t = g.weight(values, dtype, shape, name);
       made.set(name, t);
     }
     return t;
