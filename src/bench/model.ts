@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { graphMatmulFlops, type BenchRow } from "./engine.ts";
 import { Graph } from "../engine/graph.ts";
 import { add } from "../engine/ops/index.ts";
-import { EngineSession, type HostTensor, type SessionOptions, hostTensor } from "../engine/session.ts";
+import { type Device, EngineSession, type HostTensor, type RunTransfer, type SessionOptions, hostTensor } from "../engine/session.ts";
 import { type WeightBinding, decoderTensorSpecs, frozenBinding, randomWeights, xorshift } from "../model/decoder.ts";
 import { GEN_IO, Generator, type GenerateRequest, buildDecodeGraph } from "../model/generate.ts";
 import { type DecoderConfig, loadDecoderConfig, parseDecoderConfig } from "../model/hf-config.ts";
@@ -54,6 +54,8 @@ export type ModelSection = "generate" | "model-train";
 
 export interface ModelBenchOptions {
   readonly quick?: boolean;
+  /** cuda: weights are initializers (resident on the GPU); the CPU-only parts (thread settings, step parts, profile) are left out. */
+  readonly device?: Device;
   readonly sections?: readonly ModelSection[];
   readonly threads?: number;
   /** Measured ceilings the ratios are taken against. */
@@ -91,8 +93,10 @@ export interface GenerationRun {
   readonly stepsPerSec: number;
   /** Decoded tokens per second over the batch (batch × steps/s). */
   readonly tokensPerSec: number;
-  /** stepsPerSec over the bandwidth bound's steps/s (weights read once per step at any batch). */
-  readonly ratioToBandwidthBound: number;
+  /** stepsPerSec over the bandwidth bound's steps/s (weights read once per step at any batch); null on the GPU, where the host's bandwidth bounds nothing. */
+  readonly ratioToBandwidthBound: number | null;
+  /** Bytes fed and fetched per decode step (on the GPU they cross PCIe: the whole KV cache goes in). */
+  readonly transferBytesPerStep: number;
 }
 
 export interface DecodeBreakdown {
@@ -161,6 +165,8 @@ export interface ModelTrainRun {
   readonly ratioToCeiling: number;
   readonly lossFirst: number;
   readonly lossLast: number;
+  /** What one step fed and fetched (on the GPU, its host-device copies). */
+  readonly transfer: RunTransfer;
 }
 
 export interface ModelTrainReport {
@@ -169,7 +175,8 @@ export interface ModelTrainReport {
 }
 
 export interface ModelBenchReport {
-  readonly generate?: { readonly models: readonly GenerationModelReport[]; readonly bandwidthGBs: number; readonly target: GenerationTarget };
+  /** target: the CPU's (absent on the GPU). */
+  readonly generate?: { readonly device: Device; readonly models: readonly GenerationModelReport[]; readonly bandwidthGBs: number; readonly target?: GenerationTarget };
   readonly modelTrain?: ModelTrainReport & { readonly gemmGflops: number };
 }
 
@@ -240,7 +247,9 @@ function requests(cfg: DecoderConfig, batch: number, sampling: "greedy" | "sampl
 }
 
 async function timeGeneration(m: BenchModel, session: SessionOptions, batch: number, sampling: "greedy" | "sampled", maxNew: number, promptLen: number, reps: number, boundStepsPerSec: number): Promise<GenerationRun> {
-  const gen = new Generator(m.cfg, frozenBinding(m.cfg, m.weights, "input"), undefined, { session, padId: m.cfg.padTokenId ?? 0 });
+  const onGpu = session.device === "cuda";
+  // On the GPU the weights are initializers, copied to the device once per session.
+  const gen = new Generator(m.cfg, frozenBinding(m.cfg, m.weights, onGpu ? "initializer" : "input"), undefined, { session, padId: m.cfg.padTokenId ?? 0 });
   try {
     const reqs = requests(m.cfg, batch, sampling, maxNew, promptLen);
     await gen.generate(reqs); // builds the prefill and decode sessions
@@ -265,7 +274,8 @@ async function timeGeneration(m: BenchModel, session: SessionOptions, batch: num
       stepMs,
       stepsPerSec,
       tokensPerSec: batch * stepsPerSec,
-      ratioToBandwidthBound: stepsPerSec / boundStepsPerSec,
+      ratioToBandwidthBound: onGpu ? null : stepsPerSec / boundStepsPerSec,
+      transferBytesPerStep: s.decodeTransferBytes / Math.max(1, s.decodeSteps),
     };
   } finally {
     await gen.release();
@@ -437,7 +447,8 @@ async function profileDecode(m: BenchModel, session: SessionOptions, cap: number
 
 async function benchGeneration(opts: ModelBenchOptions, bandwidthGBs: number): Promise<NonNullable<ModelBenchReport["generate"]>> {
   const quick = opts.quick ?? false;
-  const session: SessionOptions = opts.threads ? { threads: opts.threads } : {};
+  const device = opts.device ?? "cpu";
+  const session: SessionOptions = { device, ...(opts.threads ? { threads: opts.threads } : {}) };
   const promptLen = 12;
   const reps = quick ? 1 : 2;
   const models: GenerationModelReport[] = [];
@@ -454,10 +465,11 @@ async function benchGeneration(opts: ModelBenchOptions, bandwidthGBs: number): P
       for (const sampling of ["greedy", "sampled"] as const) runs.push(await timeGeneration(m, session, batch, sampling, maxNew, promptLen, reps, boundStepsPerSec));
     }
     // One intra-op thread: small decode ops do not wait on a second (often descheduled) pool thread.
-    if (isDefault && opts.threads !== 1) runs.push(await timeGeneration(m, { threads: 1 }, 1, "greedy", maxNew, promptLen, reps, boundStepsPerSec));
+    const cpu = device === "cpu";
+    if (cpu && isDefault && opts.threads !== 1) runs.push(await timeGeneration(m, { threads: 1 }, 1, "greedy", maxNew, promptLen, reps, boundStepsPerSec));
     const breakdown: DecodeBreakdown[] = [];
-    for (const batch of [1, 8]) breakdown.push(await decodeBreakdown(m, session, batch, cap, quick ? 3 : 30));
-    const profile = isDefault && opts.profileDir ? await profileDecode(m, session, cap, opts.profileDir) : undefined;
+    if (cpu) for (const batch of [1, 8]) breakdown.push(await decodeBreakdown(m, session, batch, cap, quick ? 3 : 30));
+    const profile = cpu && isDefault && opts.profileDir ? await profileDecode(m, session, cap, opts.profileDir) : undefined;
     models.push({
       model: modelInfo(m.name, m.cfg),
       weightBytesPerStep: weightBytes,
@@ -468,9 +480,10 @@ async function benchGeneration(opts: ModelBenchOptions, bandwidthGBs: number): P
       profile,
     });
   }
+  if (device !== "cpu") return { device, models, bandwidthGBs };
   const wanted = 0.5;
-  const achieved = Math.max(...models[0].runs.filter((r) => r.batch === 1).map((r) => r.ratioToBandwidthBound));
-  return { models, bandwidthGBs, target: { wanted, achieved, met: achieved >= wanted } };
+  const achieved = Math.max(...models[0].runs.filter((r) => r.batch === 1).map((r) => r.ratioToBandwidthBound ?? 0));
+  return { device, models, bandwidthGBs, target: { wanted, achieved, met: achieved >= wanted } };
 }
 
 function trainBatch(cfg: DecoderConfig, batch: number, seq: number): TrainSequence[] {
@@ -489,7 +502,8 @@ async function benchModelTrain(opts: ModelBenchOptions, gemmGflops: number): Pro
   const cfg = m.cfg;
   const [batch, seq] = quick ? [2, 16] : [4, 128];
   const steps = opts.trainSteps ?? (quick ? 1 : 3);
-  const session: SessionOptions = opts.threads ? { threads: opts.threads } : {};
+  const device = opts.device ?? "cpu";
+  const session: SessionOptions = { device, ...(opts.threads ? { threads: opts.threads } : {}) };
   const info = modelInfo(m.name, cfg);
   const seqs = trainBatch(cfg, batch, seq);
   const hp = { lr: 1e-5, epsLow: 0.2, epsHigh: 0.28 };
@@ -498,7 +512,8 @@ async function benchModelTrain(opts: ModelBenchOptions, gemmGflops: number): Pro
   const modes: TrainMode[] = [{ kind: "full" }, { kind: "lora", rank: 16, alpha: 32 }];
   const runs: ModelTrainRun[] = [];
   for (const mode of modes) {
-    const trainer = new LmTrainer(cfg, m.weights, mode, { session, baseMode: "input" });
+    // A LoRA base: inputs on the CPU (read in place), initializers on the GPU (resident there).
+    const trainer = new LmTrainer(cfg, m.weights, mode, { session, baseMode: device === "cpu" ? "input" : "initializer" });
     try {
       const tb = now();
       const g = trainer.buildGraph(batch, seq);
@@ -539,6 +554,7 @@ async function benchModelTrain(opts: ModelBenchOptions, gemmGflops: number): Pro
         ratioToCeiling: gflops / gemmGflops,
         lossFirst: first.loss,
         lossLast: last.loss,
+        transfer: last.transfer,
       });
     } finally {
       await trainer.release();
@@ -584,7 +600,7 @@ export function modelBenchRows(r: ModelBenchReport): BenchRow[] {
       for (const g of m.runs) {
         rows.push([
           `  batch ${g.batch} ${g.sampling}${g.threads === "default" ? "" : ` threads ${g.threads}`}`,
-          `${f(g.tokensPerSec, 0)} tok/s, ${f(g.stepMs, 2)} ms/step = ${pct(g.ratioToBandwidthBound)} of bound (prefill ${f(g.prefillMs)} ms, ${g.decodeSteps} steps)`,
+          `${f(g.tokensPerSec, 0)} tok/s, ${f(g.stepMs, 2)} ms/step${g.ratioToBandwidthBound === null ? "" : ` = ${pct(g.ratioToBandwidthBound)} of bound`} (prefill ${f(g.prefillMs)} ms, ${g.decodeSteps} steps; ${f(g.transferBytesPerStep / 1e6, 2)} MB fed+fetched per step)`,
         ]);
       }
       for (const b of m.breakdown) {
@@ -606,7 +622,7 @@ export function modelBenchRows(r: ModelBenchReport): BenchRow[] {
         ]);
       }
     }
-    rows.push(["target (default model, batch 1)", `${pct(gr.target.achieved)} of the bandwidth bound, wanted >= ${pct(gr.target.wanted)}: ${gr.target.met ? "met" : "NOT met"}`]);
+    if (gr.target) rows.push(["target (default model, batch 1)", `${pct(gr.target.achieved)} of the bandwidth bound, wanted >= ${pct(gr.target.wanted)}: ${gr.target.met ? "met" : "NOT met"}`]);
   }
   if (r.modelTrain) {
     const t = r.modelTrain;
@@ -622,6 +638,7 @@ export function modelBenchRows(r: ModelBenchReport): BenchRow[] {
         `${f(x.gflopPerStep)} GFLOP from the graph (6N/4N estimate ${f(x.gflopEstimate)}) -> ${f(x.gflops)} GFLOP/s = ${pct(x.ratioToCeiling)} of ceiling`,
       ]);
       rows.push([`  ${name} setup`, `graph ${x.graphNodes} nodes, build ${f(x.graphBuildMs)} ms; first step ${f(x.firstStepMs)} ms; loss ${x.lossFirst.toFixed(4)} -> ${x.lossLast.toFixed(4)}`]);
+      rows.push([`  ${name} host-device bytes`, `fed ${f(x.transfer.fedBytes / 1e6, 2)} MB, fetched ${f(x.transfer.fetchedBytes / 1e6, 2)} MB per step (on the GPU each crosses PCIe)`]);
     }
   }
   return rows;

@@ -102,8 +102,26 @@ function oneLine(e: unknown): string {
   return msg.split("\n").map((s) => s.trim()).filter(Boolean).join(" | ");
 }
 
+/**
+ * Bytes of one run's host feeds and fetched outputs. On the CUDA EP each crosses PCIe (feeds to the
+ * device, outputs back; the few inputs ORT keeps on the CPU, such as shapes, are counted too).
+ */
+export interface RunTransfer {
+  readonly fedBytes: number;
+  readonly fetchedBytes: number;
+}
+
+const bytesOf = (ts: Iterable<{ readonly data: { readonly byteLength: number } }>) => {
+  let n = 0;
+  for (const t of ts) n += t.data.byteLength;
+  return n;
+};
+
 /** One ORT session over one model; `run` blocks this thread until ORT returns. */
 export class EngineSession {
+  /** What the latest run moved in and out (zero before the first). */
+  lastTransfer: RunTransfer = { fedBytes: 0, fetchedBytes: 0 };
+
   private constructor(
     private readonly session: ort.InferenceSession,
     readonly device: Device,
@@ -165,6 +183,7 @@ export class EngineSession {
     for (const [name, t] of Object.entries(res)) {
       out[name] = { dtype: t.type as DType, dims: t.dims, data: t.data as TensorData };
     }
+    this.lastTransfer = { fedBytes: bytesOf(Object.values(feeds)), fetchedBytes: bytesOf(Object.values(out)) };
     return out;
   }
 

@@ -4,7 +4,7 @@ import { Graph, GraphBuildError, type Tensor } from "./graph.ts";
 import { concat, reshape } from "./ops/index.ts";
 import { type OptimizerConfig, optimizerStepGroups } from "./optim.ts";
 import { type ParamLayout, groupName, paramInputs } from "./params.ts";
-import { type EngineSession, type HostTensor, SessionCache, type SessionOptions, hostTensor } from "./session.ts";
+import { type EngineSession, type HostTensor, type RunTransfer, SessionCache, type SessionOptions, hostTensor } from "./session.ts";
 
 /**
  * Builds the model's scalar loss from unpacked parameters. It declares its own data inputs
@@ -90,6 +90,8 @@ export function buildTrainGraph(layout: ParamLayout, optimizer: OptimizerConfig,
 export interface StepResult {
   readonly loss: number;
   readonly gradNorm: number;
+  /** The step's feeds and outputs in bytes: what crosses PCIe each step on the CUDA EP. */
+  readonly transfer: RunTransfer;
   /** Every output of the run, including those the loss builder added (e.g. the objective's statistics). */
   readonly outputs: Readonly<Record<string, HostTensor>>;
 }
@@ -189,7 +191,7 @@ export class Trainer {
     this.mGroups = this.layout.groups.map((_, i) => out[groupName(TRAIN_IO.mOut, i, n)]!.data as Flat);
     this.vGroups = this.layout.groups.map((_, i) => out[groupName(TRAIN_IO.vOut, i, n)]!.data as Flat);
     this.steps++;
-    return { loss: Number(out[TRAIN_IO.loss].data[0]), gradNorm: Number(out[TRAIN_IO.gradNorm].data[0]), outputs: out };
+    return { loss: Number(out[TRAIN_IO.loss].data[0]), gradNorm: Number(out[TRAIN_IO.gradNorm].data[0]), outputs: out, transfer: session.lastTransfer };
   }
 
   async release(): Promise<void> {

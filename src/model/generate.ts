@@ -58,6 +58,8 @@ export interface GenerateStats {
   readonly decodeSteps: number;
   /** Sampled tokens over all requests. */
   readonly tokens: number;
+  /** Bytes the decode runs fed and fetched, all steps together (the KV cache goes in whole each step). */
+  readonly decodeTransferBytes: number;
 }
 
 export const GEN_IO = {
@@ -266,6 +268,7 @@ export class Generator {
     const V = cfg.vocabSize;
     let steps = 0;
     let sampled = 0;
+    let decodeTransferBytes = 0;
     const decodeSession = maxNew > 1 ? await this.cache.get(`${this.weights.key}:decode:b${B}`, () => buildDecodeGraph(cfg, this.weights, B)) : undefined;
     const stepIds = new BigInt64Array(B).fill(padId);
     const stepPos = new BigInt64Array(B);
@@ -325,12 +328,13 @@ export class Generator {
         [LM_IO.positions]: hostTensor("int64", [B, 1], stepPos),
         [LM_IO.mask]: hostTensor("int64", [B, 1], stepMask),
       });
+      decodeTransferBytes += decodeSession.lastTransfer.fedBytes + decodeSession.lastTransfer.fetchedBytes;
       kv.write(out, slot, 1);
       for (let b = 0; b < B; b++) kv.mask[b * cap + slot] = 1n;
       steps++;
     }
     const t2 = performance.now();
-    this.lastStats = { prefillMs: t1 - t0, decodeMs: t2 - t1, decodeSteps: steps, tokens: sampled };
+    this.lastStats = { prefillMs: t1 - t0, decodeMs: t2 - t1, decodeSteps: steps, tokens: sampled, decodeTransferBytes };
     return requests.map((r, b) => {
       const toks = tokens[b];
       const endsWithStopId = finish[b] === "stop" && stopTexts[b] === undefined;

@@ -8,7 +8,7 @@
 import type { Graph, Tensor } from "../engine/graph.ts";
 import type { OptimizerConfig } from "../engine/optim.ts";
 import { DEFAULT_MAX_GROUP, ParamLayout, groupName, paramInputs } from "../engine/params.ts";
-import { type HostTensor, type SessionOptions, hostTensor } from "../engine/session.ts";
+import { type HostTensor, type RunTransfer, type SessionOptions, hostTensor } from "../engine/session.ts";
 import { TRAIN_IO, type LossBuilder, Trainer } from "../engine/train-step.ts";
 import type { ObjectiveHyper, ObjectiveStats } from "../rl/objective.ts";
 import { GRPO_IO, grpoObjectiveGraph, objectiveFeeds, objectiveInputs, outputObjectiveStats } from "../rl/objective-graph.ts";
@@ -76,6 +76,8 @@ export interface TrainHyper extends ObjectiveHyper {
 /** The objective's statistics over the batch (tokens: completion tokens in the loss) and the gradient norm. */
 export interface TrainStepResult extends ObjectiveStats<number> {
   readonly gradNorm: number;
+  /** Bytes the step fed and fetched: on the CUDA EP, its host-device copies (full: params, m, v both ways). */
+  readonly transfer: RunTransfer;
 }
 
 export interface LmTrainerOptions {
@@ -288,7 +290,7 @@ export class LmTrainer {
     const [B, T] = this.bucketOf(seqs);
     const r = await this.trainer.step(bucketKey(B, T), this.batchFeeds(seqs, B, T, hp), hp.lr);
     const num = (k: string) => Number(r.outputs[k].data[0]);
-    return { loss: r.loss, gradNorm: r.gradNorm, clipFrac: num(GRPO_IO.clipFrac), tokens: num(GRPO_IO.tokens), kl: num(GRPO_IO.kl) };
+    return { loss: r.loss, gradNorm: r.gradNorm, clipFrac: num(GRPO_IO.clipFrac), tokens: num(GRPO_IO.tokens), kl: num(GRPO_IO.kl), transfer: r.transfer };
   }
 
   /** Current weights of a full fine-tune in HF names (views into the flat buffers). */

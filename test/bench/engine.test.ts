@@ -83,7 +83,12 @@ test("quick generation: default model and a config-built decoder, batch 1 and 8,
     expect(m.breakdown.map((b) => b.batch)).toEqual([1, 8]);
     for (const b of m.breakdown) expect(b.runMs).toBeGreaterThan(0);
   }
-  expect(gr.target.met).toBe(gr.target.achieved >= 0.5);
+  expect(gr.device).toBe("cpu");
+  expect(gr.target!.met).toBe(gr.target!.achieved >= 0.5);
+  // Each decode step feeds the whole cache: at least the K and V of every layer at full capacity.
+  const tiny = gr.models[1]!;
+  const kv = 2 * 4 * tiny.model.layers * Number(tiny.model.heads.split("/")[1]!.split("x")[0]) * Number(tiny.model.heads.split("x")[1]) * (16 + 3);
+  for (const x of tiny.runs) expect(x.transferBytesPerStep).toBeGreaterThan(x.batch * kv);
   const table = formatRows(modelBenchRows(r));
   expect(table).toContain("of bound");
   expect(table).toContain("target (default model, batch 1)");
@@ -103,5 +108,12 @@ test("quick model-train: full fine-tuning and LoRA r=16 of a config-built decode
     expect(x.ratioToCeiling).toBeCloseTo(x.gflops / 20, 9);
     expect(Number.isFinite(x.lossLast)).toBe(true);
   }
-  expect(formatRows(modelBenchRows(r))).toContain("LoRA r=16 work");
+  // Full fine-tuning feeds and fetches parameters, m and v; LoRA (base as inputs on the CPU) feeds the base too.
+  expect(full.transfer.fetchedBytes).toBeGreaterThanOrEqual(12 * full.trainableParams);
+  expect(full.transfer.fedBytes).toBeGreaterThanOrEqual(12 * full.trainableParams);
+  expect(lora.transfer.fetchedBytes).toBeLessThan(12 * full.trainableParams);
+  expect(lora.transfer.fedBytes).toBeGreaterThanOrEqual(4 * t.model.params);
+  const table = formatRows(modelBenchRows(r));
+  expect(table).toContain("LoRA r=16 work");
+  expect(table).toContain("full fine-tuning host-device bytes");
 });
