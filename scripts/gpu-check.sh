@@ -4,7 +4,11 @@
 # 1. installs ORT's CUDA provider (bun run setup-cuda; --from for an offline machine) and checks the
 #    CUDA libraries and the device; 2. compares CPU and CUDA log-probs of the fixtures (worst error,
 #    limit 1e-3); 3. runs a PretrainZero step and an Absolute Zero step with --device cuda;
-# 4. runs bench --device cuda. Exit codes: 0 all passed, 1 a check failed, 3 no GPU here.
+# 4. runs bench --device cuda; 5. times the LoRA GRPO step of the Qwen3-0.6B configuration (random
+#    weights) and the same step in PyTorch eager (scripts/torch_grpo_step.py, with --python's torch;
+#    strict fp32 and TF32), from the same adapters, and prints the ratio.
+# Exit codes: 0 all passed, 1 a check failed, 3 no GPU here. `bun src/bench/gpu-check.ts --rehearse`
+# runs the same steps on the CPU with tiny sizes (what the tests do; its figures mean nothing).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
