@@ -116,7 +116,7 @@ async function runCase(name: RealConfigName, c: BenchCase, o: { layers?: number;
     const batch = trainBatch(model, o.batch, o.length);
     const r = await model.trainStep(batch, HYPER);
     ms = performance.now() - t1;
-    detail = `b${o.batch}×t${o.length}, loss ${r.loss.toFixed(4)}, grad norm ${r.gradNorm.toFixed(3)} (first step: includes the graph build)`;
+    detail = `b${o.batch}×t${o.length}, loss ${r.loss.toFixed(4)}, grad norm ${r.gradNorm.toFixed(3)}, fed ${(r.transfer.fedBytes / 1e9).toFixed(3)} GB, fetched ${(r.transfer.fetchedBytes / 1e9).toFixed(3)} GB (first step: includes the graph build)`;
   }
   const cpuS = ms === null ? null : cpuSeconds() - c1;
   await model.release();

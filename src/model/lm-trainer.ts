@@ -85,7 +85,7 @@ export interface LmTrainerOptions {
   readonly session?: SessionOptions;
   /** Graph float type; float64 for gradient checks. */
   readonly dtype?: FloatDType;
-  /** Frozen base tensors: graph initializers (default) or per-run inputs (models over 2 GB). */
+  /** Frozen base tensors: graph initializers (default; ONNX external data, resident on a GPU) or per-run inputs (read in place on the CPU). */
   readonly baseMode?: "initializer" | "input";
   /** Seed of the LoRA A initialization. */
   readonly seed?: number;

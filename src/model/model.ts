@@ -26,9 +26,9 @@ export interface LoadModelOptions {
   readonly lora?: LoraConfig;
   readonly optimizer?: OptimizerConfig;
   /**
-   * Frozen base tensors as per-run inputs (default on the CPU: ORT reads them in place, and graph
-   * builds stay fast) or initializers (default on CUDA, where inputs are copied every run; limited
-   * to ~2 GB by protobuf).
+   * Frozen base tensors as per-run inputs (default on the CPU: ORT reads them in place) or
+   * initializers (default on CUDA, where inputs are copied every run and initializers stay on the
+   * device; they reach ORT as external data, so any size fits).
    */
   readonly baseMode?: "initializer" | "input";
   readonly dtype?: FloatDType;
