@@ -225,6 +225,25 @@ export class SessionCache {
     return this.sessions.size;
   }
 
+  private bindingKey?: string;
+
+  /**
+   * Called with the weight binding's key before each use: when it differs from the last one, the
+   * sessions built under the last one (keys `<last>:...`) hold weights that are gone and are released.
+   */
+  async rebind(key: string): Promise<void> {
+    const last = this.bindingKey;
+    this.bindingKey = key;
+    if (last !== undefined && last !== key) await this.releaseWhere((k) => k.startsWith(`${last}:`));
+  }
+
+  /** Releases and forgets the sessions whose key matches (a binding's sessions for weights that changed). */
+  async releaseWhere(match: (key: string) => boolean): Promise<void> {
+    const gone = [...this.sessions.entries()].filter(([k]) => match(k));
+    for (const [k] of gone) this.sessions.delete(k);
+    for (const [, s] of gone) await (await s).release();
+  }
+
   async releaseAll(): Promise<void> {
     const all = [...this.sessions.values()];
     this.sessions.clear();

@@ -307,7 +307,10 @@ export function paramWeights(params: Readonly<Record<string, Tensor>>): WeightFn
  */
 export interface WeightBinding {
   readonly dtype: FloatDType;
-  /** Distinguishes bindings that build different graphs (for session cache keys). */
+  /**
+   * Distinguishes bindings that build different graphs (for session cache keys). A binding whose
+   * graphs hold its current weights changes its key with them; a cache then drops the old key's sessions.
+   */
   readonly key: string;
   bind(g: Graph): { readonly w: WeightFn; readonly project?: ProjectFn };
   feeds(): Record<string, HostTensor>;

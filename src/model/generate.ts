@@ -218,6 +218,7 @@ export class Generator {
       if (!(Number.isInteger(r.maxNewTokens) && r.maxNewTokens >= 1)) throw new ModelError(`generate: maxNewTokens must be >= 1, got ${r.maxNewTokens}`);
       for (const id of r.prompt) if (!(Number.isInteger(id) && id >= 0 && id < this.cfg.vocabSize)) throw new ModelError(`generate: token id ${id} is outside the vocabulary (${this.cfg.vocabSize})`);
     }
+    await this.cache.rebind(this.weights.key);
     const cfg = this.cfg;
     const dt = this.weights.dtype;
     const n = requests.length;

@@ -94,6 +94,13 @@ export interface LmTrainerOptions {
   readonly minLength?: number;
   /** Most elements per flat buffer (default 2^28): larger models are split into several (tests force small groups). */
   readonly maxGroup?: number;
+  /**
+   * How full fine-tuning's current weights enter log-prob and generation graphs: per-run inputs
+   * (default; the CPU reads them in place) or initializers of sessions rebuilt whenever the weights
+   * change ("initializers", the CUDA default: one copy to the device per train step instead of one
+   * per decode step).
+   */
+  readonly fullWeights?: "inputs" | "initializers";
 }
 
 type Flat = Float32Array | Float64Array;
@@ -112,6 +119,8 @@ export class LmTrainer {
   readonly dtype: FloatDType;
   /** Owns the parameters and AdamW state, and runs the step graphs. */
   private readonly trainer: Trainer;
+  /** Bumped whenever the parameters are replaced (a step, a restore, withParameters). */
+  private version = 0;
 
   constructor(
     readonly cfg: DecoderConfig,
@@ -151,6 +160,7 @@ export class LmTrainer {
   }
   set paramGroups(p: Flat[]) {
     this.trainer.paramGroups = p;
+    this.version++;
   }
   get mGroups(): Flat[] {
     return this.trainer.mGroups;
@@ -170,6 +180,7 @@ export class LmTrainer {
   }
   set params(p: Flat) {
     this.trainer.params = p;
+    this.version++;
   }
   get m(): Flat {
     return this.trainer.m;
@@ -215,6 +226,17 @@ export class LmTrainer {
   /** A binding of the current parameters for log-prob and generation graphs. */
   binding(): WeightBinding {
     const self = this;
+    if (this.mode.kind === "full" && this.opts.fullWeights === "initializers") {
+      // The key names the parameter version, so caches drop the sessions of replaced weights.
+      return {
+        dtype: this.dtype,
+        get key() {
+          return `trained-full-${self.dtype}-resident-v${self.version}`;
+        },
+        bind: (g) => ({ w: initializerWeights(g, self.fullWeights(), self.cfg, self.dtype) }),
+        feeds: () => ({}),
+      };
+    }
     if (this.mode.kind === "full") {
       // Per-tensor inputs fed as views of the flat buffer: no in-graph slicing copy per run.
       return {
@@ -289,6 +311,7 @@ export class LmTrainer {
     for (const s of seqs) for (const id of s.ids) if (!(Number.isInteger(id) && id >= 0 && id < this.cfg.vocabSize)) throw new ModelError(`train: token id ${id} is outside the vocabulary (${this.cfg.vocabSize})`);
     const [B, T] = this.bucketOf(seqs);
     const r = await this.trainer.step(bucketKey(B, T), this.batchFeeds(seqs, B, T, hp), hp.lr);
+    this.version++;
     const num = (k: string) => Number(r.outputs[k].data[0]);
     return { loss: r.loss, gradNorm: r.gradNorm, clipFrac: num(GRPO_IO.clipFrac), tokens: num(GRPO_IO.tokens), kl: num(GRPO_IO.kl), transfer: r.transfer };
   }

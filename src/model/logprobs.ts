@@ -145,6 +145,7 @@ export class LogprobScorer {
     for (const s of seqs) for (let i = 0; i < s.length; i++) {
       if (!Number.isInteger(s[i]) || s[i] < 0 || s[i] >= this.cfg.vocabSize) throw new ModelError(`logprobs: token id ${s[i]} is outside the vocabulary (${this.cfg.vocabSize})`);
     }
+    await this.cache.rebind(this.weights.key);
     const B = bucket(seqs.length);
     const T = bucket(Math.max(maxLen, 2), this.minLength);
     const last = !!opts.lastLogp;
@@ -168,6 +169,11 @@ export class LogprobScorer {
       ...(lastLp ? { lastLogp: Float32Array.from(lastLp.subarray(b * V, (b + 1) * V)) } : {}),
       ...(h ? { entropy: Float32Array.from(h.subarray(b * (T - 1), b * (T - 1) + s.length - 1)) } : {}),
     }));
+  }
+
+  /** Sessions built in the cache (for tests: a binding whose key changed leaves none behind). */
+  get sessionCount(): number {
+    return this.cache.size;
   }
 
   async release(): Promise<void> {

@@ -42,6 +42,11 @@ export interface LoadModelOptions {
   /** Most elements per flat parameter buffer (default 2^28); tests force several small groups. */
   readonly maxGroup?: number;
   /**
+   * Full fine-tuning's weights in log-prob and generation graphs: per-run inputs (default on the
+   * CPU) or initializers of sessions rebuilt after each step (default on CUDA; lm-trainer.ts).
+   */
+  readonly fullWeights?: "inputs" | "initializers";
+  /**
    * The memory check before loading (memory.ts): false skips it (as SPZ_MEMORY_CHECK=off does);
    * `train`/`generate` are the buckets to size it for (default 8 × 512 each).
    */
@@ -97,6 +102,7 @@ export function loadModel(dir: string, opts: LoadModelOptions = {}): LoadedModel
     seed: opts.seed,
     temperature: opts.trainTemperature,
     maxGroup: opts.maxGroup,
+    fullWeights: opts.fullWeights ?? ((opts.device ?? "cpu") === "cpu" ? "inputs" : "initializers"),
   });
   if (!opts.lora) weights.clear(); // full fine-tuning: the flat buffer is now the only copy
   const binding = trainer.binding();
