@@ -12,7 +12,7 @@ import { type Device, EngineSession, type HostTensor, type RunTransfer, type Ses
 import { type WeightBinding, decoderTensorSpecs, frozenBinding, randomWeights, xorshift } from "../model/decoder.ts";
 import { GEN_IO, Generator, type GenerateRequest, buildDecodeGraph } from "../model/generate.ts";
 import { type DecoderConfig, loadDecoderConfig, parseDecoderConfig } from "../model/hf-config.ts";
-import { LM_IO, bucket } from "../model/logprobs.ts";
+import { LM_IO, bucket, buildLogprobGraph } from "../model/logprobs.ts";
 import { LmTrainer, type TrainMode, type TrainSequence } from "../model/lm-trainer.ts";
 import { openModelWeights } from "../model/safetensors.ts";
 import { SamplerScratch, sampleToken } from "../model/sampler.ts";
@@ -140,6 +140,8 @@ export interface GenerationModelReport {
   readonly runs: readonly GenerationRun[];
   readonly breakdown: readonly DecodeBreakdown[];
   readonly profile?: DecodeProfile;
+  /** A log-prob session (batch 1 × 64) with the weights as initializers: serialize + create, best of two, inside the ModelProto and as external data. */
+  readonly sessionBuild: { readonly embeddedMs: number; readonly externalMs: number };
 }
 
 export interface ModelTrainRun {
@@ -445,6 +447,21 @@ async function profileDecode(m: BenchModel, session: SessionOptions, cap: number
   };
 }
 
+/** Builds the same initializer-weight session from an embedded ModelProto and from external data. */
+async function sessionBuild(m: BenchModel, session: SessionOptions): Promise<GenerationModelReport["sessionBuild"]> {
+  const best = { embeddedMs: Infinity, externalMs: Infinity };
+  for (let rep = 0; rep < 2; rep++) {
+    for (const how of ["embeddedMs", "externalMs"] as const) {
+      const g = buildLogprobGraph(m.cfg, frozenBinding(m.cfg, m.weights, "initializer"), { batch: 1, length: 64 });
+      const t0 = now();
+      const s = await EngineSession.create(how === "embeddedMs" ? g.toModel() : g, session);
+      best[how] = Math.min(best[how], now() - t0);
+      await s.release();
+    }
+  }
+  return best;
+}
+
 async function benchGeneration(opts: ModelBenchOptions, bandwidthGBs: number): Promise<NonNullable<ModelBenchReport["generate"]>> {
   const quick = opts.quick ?? false;
   const device = opts.device ?? "cpu";
@@ -478,6 +495,7 @@ async function benchGeneration(opts: ModelBenchOptions, bandwidthGBs: number): P
       runs,
       breakdown,
       profile,
+      sessionBuild: await sessionBuild(m, session),
     });
   }
   if (device !== "cpu") return { device, models, bandwidthGBs };
@@ -614,6 +632,7 @@ export function modelBenchRows(r: ModelBenchReport): BenchRow[] {
           rows.push([`  greedy step - parts, batch ${b.batch}`, `${f(greedy.stepMs, 2)} - ${f(b.runMs + b.sampleGreedyMs + b.kvCopyMs, 2)} = ${f(rest, 2)} ms (pool wake-ups, allocation; noisy under load, can be negative)`]);
         }
       }
+      rows.push(["  session build (log-probs 1 x 64)", `weights as external data ${f(m.sessionBuild.externalMs)} ms, inside the ModelProto ${f(m.sessionBuild.embeddedMs)} ms (serialize + create, best of 2)`]);
       if (m.profile) {
         const p = m.profile;
         rows.push([

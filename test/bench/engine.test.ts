@@ -89,6 +89,8 @@ test("quick generation: default model and a config-built decoder, batch 1 and 8,
   const tiny = gr.models[1]!;
   const kv = 2 * 4 * tiny.model.layers * Number(tiny.model.heads.split("/")[1]!.split("x")[0]) * Number(tiny.model.heads.split("x")[1]) * (16 + 3);
   for (const x of tiny.runs) expect(x.transferBytesPerStep).toBeGreaterThan(x.batch * kv);
+  for (const m of gr.models) expect(m.sessionBuild.externalMs).toBeGreaterThan(0);
+  expect(formatRows(modelBenchRows(r))).toContain("session build (log-probs 1 x 64)");
   const table = formatRows(modelBenchRows(r));
   expect(table).toContain("of bound");
   expect(table).toContain("target (default model, batch 1)");
