@@ -37,6 +37,10 @@ async function referenceBatch(model: LoadedModel): Promise<TrainSequence[]> {
   }));
 }
 
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  console.log("Usage: bun scripts/make-torch-reference.ts [--python PYTHON]\n\nRuns scripts/torch_grpo_step.py (PyTorch on the CPU; default /usr/bin/python3) on the tiny fixtures\nand writes fixtures/torch-reference/grpo-lora.json.");
+  process.exit(0);
+}
 const python = process.argv.includes("--python") ? process.argv[process.argv.indexOf("--python") + 1]! : "/usr/bin/python3";
 const root = join(import.meta.dir, "..");
 const out: unknown[] = [];
@@ -51,7 +55,11 @@ for (const c of REFERENCE_CASES) {
     const args = [join(root, "scripts/torch_grpo_step.py"), "--model", join(root, c.model), "--device", "cpu", "--rank", String(c.rank), "--alpha", String(c.alpha)];
     args.push("--lr", String(c.lr), "--steps", String(c.steps - 1), "--adapters", join(tmp, "adapters"), "--batch-file", join(tmp, "batch.json"), "--json");
     const p = Bun.spawnSync([python, ...args], { stdout: "pipe", stderr: "pipe" });
-    if (p.exitCode !== 0) throw new Error(`torch_grpo_step.py failed: ${p.stderr.toString().trim().split("\n").at(-1)}`);
+    if (p.exitCode !== 0) {
+      console.error(`make-torch-reference: ${python} scripts/torch_grpo_step.py failed: ${p.stderr.toString().trim().split("\n").at(-1)}`);
+      rmSync(tmp, { recursive: true, force: true });
+      process.exit(1);
+    }
     const r = JSON.parse(p.stdout.toString().trim().split("\n").at(-1)!) as { torch: string; losses: number[]; gradNorms: number[] };
     torchVersion = r.torch;
     out.push({ ...c, batch: batch.map((s) => ({ ...s, behaviourLogprobs: Array.from(s.behaviourLogprobs) })), losses: r.losses, gradNorms: r.gradNorms });

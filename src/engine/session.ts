@@ -149,12 +149,13 @@ export class EngineSession {
     if (options.profilePrefix) Object.assign(o, { enableProfiling: true, profileFilePrefix: options.profilePrefix });
     // ORT copies in-memory external data while it creates the session (onto the device for CUDA),
     // then lets go of it. It refuses one of 2 GiB or more that way, but maps it from a file.
-    const spill = parts.externalData.some((f) => f.data.byteLength >= ORT_IN_MEMORY_LIMIT) ? spillToFolder(parts) : undefined;
-    if (!spill && parts.externalData.length) Object.assign(o, { externalData: parts.externalData.map((f) => ({ path: f.path, data: f.data })) });
     if (device === "cuda") {
       const reason = ensureCuda();
       if (reason) throw new DeviceUnavailableError(`--device cuda: ${reason}`);
     }
+    // After the device check, so a refused device leaves no folder behind.
+    const spill = parts.externalData.some((f) => f.data.byteLength >= ORT_IN_MEMORY_LIMIT) ? spillToFolder(parts) : undefined;
+    if (!spill && parts.externalData.length) Object.assign(o, { externalData: parts.externalData.map((f) => ({ path: f.path, data: f.data })) });
     try {
       const session = spill ? await ort.InferenceSession.create(join(spill, "model.onnx"), o) : await ort.InferenceSession.create(bytes, o);
       return new EngineSession(session, device, options, bytes.byteLength + parts.externalData.reduce((n, f) => n + f.data.byteLength, 0));
